@@ -1,0 +1,32 @@
+// Runs the test suites with node:test: `npm test` runs all; `node build/test.js unit|e2e|browser` one group.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+const groups = {
+  unit: { dir: 'spec', concurrency: 2 },
+  e2e: { dir: 'spec/e2e', concurrency: 1 },
+  browser: { dir: 'spec/browser', concurrency: 1 },
+};
+const wanted = process.argv.slice(2).filter((a) => groups[a]);
+const run = wanted.length ? wanted : Object.keys(groups);
+
+const build = spawnSync('node', ['build/build.js'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+let failed = false;
+for (const name of run) {
+  const { dir, concurrency } = groups[name];
+  if (!existsSync(dir)) continue;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => path.join(dir, f));
+  if (!files.length) continue;
+  console.log(`\n# ${name}: ${files.length} files`);
+  const result = spawnSync('node', ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+    stdio: 'inherit',
+    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+  });
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

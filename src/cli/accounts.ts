@@ -1,0 +1,137 @@
+import { parseArgs } from 'node:util';
+import {
+  addThirdParty,
+  checkApiKey,
+  describeAccount,
+  orderAccounts,
+  removeAccount,
+  setEnabled,
+  upsertOfficial,
+  useAccount,
+  type AccountRecord,
+} from '../state/accounts.js';
+import { healthLabel, quotaLabel } from '../state/account-status.js';
+import { loginFrom, readCodexAuth } from '../state/codex-auth.js';
+import { codexAuthFile } from '../state/paths.js';
+import type { StoreData } from '../state/store.js';
+import { CliError, type CliContext, type Command } from './context.js';
+import { table } from './table.js';
+
+const USAGE = `aigate accounts <list|import|add|use|remove|order|enable|disable> [options]
+  list                                   accounts in failover order (* = active)
+  import [--auth-file PATH] [--name N]   import Codex's login (default $CODEX_HOME/auth.json)
+  add NAME --base-url URL [--api-key-env VAR]
+                                         a third-party Responses API provider; the key is read
+                                         from stdin (or the named environment variable), never argv
+  use NAME                               make NAME the preferred account
+  remove NAME
+  order NAME [NAME…]                     put these first, in this order
+  enable NAME | disable NAME`;
+
+type Sub = (args: string[], ctx: CliContext, json: boolean) => Promise<number | void>;
+export const accountVerbs: Record<string, Sub> = {
+  list: listAccounts,
+  import: importAccount,
+  add: addAccount,
+  use: async ([name], ctx, json) => report(ctx, json, await useAccount(await ctx.store(), need(name, 'use NAME')), 'is now the preferred account'),
+  remove: async ([name], ctx, json) => report(ctx, json, await removeAccount(await ctx.store(), need(name, 'remove NAME')), 'removed'),
+  enable: async ([name], ctx, json) => report(ctx, json, await setEnabled(await ctx.store(), need(name, 'enable NAME'), true), 'enabled'),
+  disable: async ([name], ctx, json) => report(ctx, json, await setEnabled(await ctx.store(), need(name, 'disable NAME'), false), 'disabled'),
+  order: async (names, ctx, json) => {
+    if (!names.length) throw new CliError('usage: aigate accounts order NAME [NAME…]', 2);
+    const store = await ctx.store();
+    await orderAccounts(store, names);
+    return listAccounts([], ctx, json);
+  },
+};
+
+export const accountsCommand: Command = {
+  name: 'accounts',
+  summary: 'list, import, add, use, remove and order accounts',
+  usage: USAGE,
+  async run(args, ctx) {
+    const json = args.includes('--json');
+    const rest = args.filter((a) => a !== '--json');
+    const [verb = 'list', ...verbArgs] = rest;
+    const sub = accountVerbs[verb];
+    if (!sub) throw new CliError(`unknown accounts verb "${verb}"\n${USAGE}`, 2);
+    return sub(verbArgs, ctx, json);
+  },
+};
+
+function need(value: string | undefined, usage: string): string {
+  if (!value) throw new CliError(`usage: aigate accounts ${usage}`, 2);
+  return value;
+}
+
+async function report(ctx: CliContext, json: boolean, account: AccountRecord, what: string): Promise<void> {
+  const store = await ctx.store();
+  if (json) ctx.json(describeAccount(account, store.data));
+  else ctx.out(`${account.name} ${what}`);
+}
+
+export function accountRows(data: Readonly<StoreData>, now: number): string[][] {
+  return [
+    ['', 'NAME', 'KIND', 'STATUS', 'QUOTA', 'DETAIL'],
+    ...data.accounts.map((a) => [
+      data.settings.active === a.id ? '*' : '',
+      a.name,
+      a.kind,
+      healthLabel(a, now),
+      quotaLabel(a.quota, now),
+      a.kind === 'official' ? [a.email, a.plan && `(${a.plan})`].filter(Boolean).join(' ') : (a.baseUrl ?? ''),
+    ]),
+  ];
+}
+
+async function listAccounts(_args: string[], ctx: CliContext, json: boolean): Promise<void> {
+  const store = await ctx.store();
+  if (json) {
+    ctx.json(store.data.accounts.map((a) => describeAccount(a, store.data)));
+    return;
+  }
+  if (!store.data.accounts.length) {
+    ctx.out('No accounts yet. Import your Codex login with `aigate accounts import`, or add a provider with `aigate accounts add NAME --base-url URL`.');
+    return;
+  }
+  ctx.out(table(accountRows(store.data, Date.now())));
+}
+
+async function importAccount(args: string[], ctx: CliContext, json: boolean): Promise<void> {
+  const { values } = parseArgs({ args, options: { 'auth-file': { type: 'string' }, name: { type: 'string' } }, allowPositionals: false });
+  const file = values['auth-file'] ?? codexAuthFile(ctx.paths);
+  const auth = await readCodexAuth(file);
+  if (!auth) throw new CliError(`${file} does not exist; log in with \`codex login\` first, or pass --auth-file PATH`);
+  const login = loginFrom(auth, file);
+  const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
+  if (login.kind === 'apikey') {
+    const account = await addThirdParty(store, vault, { name: values.name ?? 'openai-api', baseUrl: 'https://api.openai.com/v1', apiKey: login.apiKey });
+    return report(ctx, json, account, 'imported (OpenAI API key, https://api.openai.com/v1)');
+  }
+  const { account, created } = await upsertOfficial(store, vault, login.tokens, values.name);
+  return report(ctx, json, account, created ? `imported (ChatGPT ${account.email ?? account.chatgptAccountId}${account.plan ? `, ${account.plan}` : ''})` : 'already known: tokens updated');
+}
+
+async function addAccount(args: string[], ctx: CliContext, json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { 'base-url': { type: 'string' }, 'api-key-env': { type: 'string' }, 'api-key': { type: 'string' } },
+    allowPositionals: true,
+  });
+  if (values['api-key'] !== undefined) {
+    throw new CliError('refusing --api-key: a key on the command line ends up in shell history and `ps`; pipe it on stdin or use --api-key-env VAR', 2);
+  }
+  const name = need(positionals[0], 'add NAME --base-url URL');
+  if (!values['base-url']) throw new CliError('usage: aigate accounts add NAME --base-url URL (the key on stdin)', 2);
+  let apiKey: string;
+  if (values['api-key-env']) {
+    apiKey = ctx.env[values['api-key-env']] ?? '';
+    if (!apiKey) throw new CliError(`environment variable ${values['api-key-env']} is empty or unset`);
+  } else {
+    if (ctx.stdin.isTTY) ctx.stderr.write(`API key for ${name} (input is read until end of file, Ctrl-D): `);
+    apiKey = await ctx.readStdin();
+  }
+  const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
+  const account = await addThirdParty(store, vault, { name, baseUrl: values['base-url'], apiKey: checkApiKey(apiKey) });
+  return report(ctx, json, account, `added (${account.baseUrl})`);
+}

@@ -1,0 +1,66 @@
+import type { Readable, Writable } from 'node:stream';
+import { resolvePaths, type Paths } from '../state/paths.js';
+import { Vault, type Keychain } from '../state/secrets.js';
+import { Store } from '../state/store.js';
+
+/** What every command gets: its streams, the environment, and lazily opened state. */
+export class CliContext {
+  readonly paths: Paths;
+  private storeP?: Promise<Store>;
+  private vaultP?: Promise<Vault>;
+
+  constructor(
+    readonly env: NodeJS.ProcessEnv,
+    readonly stdout: Writable,
+    readonly stderr: Writable,
+    readonly stdin: Readable & { isTTY?: boolean },
+    readonly keychain?: Keychain | null,
+  ) {
+    this.paths = resolvePaths(env);
+  }
+
+  store(): Promise<Store> {
+    return (this.storeP ??= Store.open(this.paths));
+  }
+
+  vault(): Promise<Vault> {
+    return (this.vaultP ??= Vault.open(this.paths, this.keychain));
+  }
+
+  out(line = ''): void {
+    this.stdout.write(line + '\n');
+  }
+
+  json(value: unknown): void {
+    this.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /** Reads all of stdin (for secrets, which never go in argv). */
+  async readStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.stdin) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  async close(): Promise<void> {
+    (await this.storeP?.catch(() => undefined))?.close();
+  }
+}
+
+/** A user-facing failure: printed as `aigate: <message>` and exit code 1 (or `exitCode`). */
+export class CliError extends Error {
+  readonly expose = true;
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  run(args: string[], ctx: CliContext): Promise<number | void>;
+}

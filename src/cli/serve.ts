@@ -1,0 +1,47 @@
+import { parseArgs } from 'node:util';
+import { formatDuration } from '../state/account-status.js';
+import type { EventBus } from '../state/events.js';
+import { launchGateway } from '../proxy/launch.js';
+import { parseListen } from '../proxy/listen-address.js';
+import type { CliContext, Command } from './context.js';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run the gateway headless on 127.0.0.1:6789 (Ctrl-C drains and stops)',
+  usage: 'aigate serve [--listen HOST:PORT] [--json]   (HOST must be loopback; env AIGATE_LISTEN works too)',
+  async run(args, ctx) {
+    const { values } = parseArgs({ args, options: { listen: { type: 'string' }, json: { type: 'boolean' } } });
+    const address = parseListen(values.listen ?? ctx.env.AIGATE_LISTEN);
+    const running = await launchGateway({ address, env: ctx.env, paths: ctx.paths, keychain: ctx.keychain });
+    const url = running.gateway.url;
+    if (values.json) ctx.json({ ready: true, url, base_url: `${url}/ai-router/api` });
+    else ctx.out(`aigate: gateway ready on ${url} — Codex base_url: ${url}/ai-router/api`);
+    logEvents(running.bus, ctx);
+    await new Promise<void>((resolve) => {
+      const stop = async (signal: string) => {
+        process.off('SIGINT', onInt).off('SIGTERM', onTerm);
+        ctx.stderr.write(`aigate: ${signal}: draining in-flight streams (up to 5 s)…\n`);
+        await running.stop(5_000);
+        ctx.stderr.write('aigate: stopped\n');
+        resolve();
+      };
+      const onInt = () => void stop('SIGINT');
+      const onTerm = () => void stop('SIGTERM');
+      process.once('SIGINT', onInt).once('SIGTERM', onTerm);
+    });
+    return 0;
+  },
+};
+
+/** One line per failover and account change, for the terminal running `aigate serve`. */
+function logEvents(bus: EventBus, ctx: CliContext): void {
+  const time = () => new Date().toLocaleTimeString('en-GB');
+  bus.on('failover', (e) => {
+    const reset = e.resetsAt ? `, back in ${formatDuration(e.resetsAt - Date.now())}` : '';
+    ctx.stderr.write(`${time()} failover: ${e.from} → ${e.to ?? '(none left)'}: ${e.reason}${e.status ? ` ${e.status}` : ''}${reset}\n`);
+  });
+  bus.on('account-state', (e) => ctx.stderr.write(`${time()} account ${e.account}: ${e.from} → ${e.to}${e.reason ? ` (${e.reason})` : ''}\n`));
+  bus.on('exhausted', (e) =>
+    ctx.stderr.write(`${time()} every account is out; first reset ${e.resetsAt ? new Date(e.resetsAt).toLocaleString() : 'unknown'}\n`),
+  );
+}

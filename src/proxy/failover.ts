@@ -1,0 +1,318 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { debuglog } from 'node:util';
+import type { AccountRecord } from '../state/accounts.js';
+import type { EventBus, FailoverReason, RequestRecord } from '../state/events.js';
+import type { Store } from '../state/store.js';
+import { NeedsLoginError, type TokenSource } from '../state/tokens.js';
+import type { Conversations } from './conversations.js';
+import { errorBody, GatewayError } from './errors.js';
+import type { AccountHealth, Clock } from './health.js';
+import { relayedHeaders, targetFor, type ProviderUrls, type Route } from './providers.js';
+import { errorObject, limitVerdict, quotaFromHeaders } from './quota.js';
+import { isEventStream, peekFirstEvent, relay } from './relay.js';
+import { stripAccountState, type RequestBody } from './request-body.js';
+import { candidates } from './routing.js';
+import { readSmall, send, UpstreamError } from './upstream.js';
+
+const log = debuglog('aigate:proxy');
+
+export interface GatewayDeps {
+  store: Store;
+  bus: EventBus;
+  clock: Clock;
+  health: AccountHealth;
+  conversations: Conversations;
+  tokens: TokenSource;
+  urls: ProviderUrls;
+  /** No response headers (or, for a stream, no first event) within this long moves on. */
+  headersTimeoutMs: number;
+}
+
+export interface ForwardRequest {
+  route: Route;
+  method: 'GET' | 'POST';
+  /** `?client_version=…` and the like, kept as Codex sent it. */
+  query: string;
+  body?: RequestBody;
+  /** `/ai-router/api/accounts/<name>/…`: this account only, no failover. */
+  pinned?: AccountRecord;
+}
+
+interface Failure {
+  account: AccountRecord;
+  reason: FailoverReason;
+  status?: number;
+  resetsAt?: number;
+  /** A small upstream answer (error JSON) that can still be relayed if no account succeeds. */
+  response?: { status: number; headers: IncomingHttpHeaders; body: Buffer };
+}
+
+/** Codes in a `response.failed` that are the account's trouble, not the request's. */
+const LIMIT_CODES = /usage_limit|rate_limit|insufficient_quota|quota/;
+const SERVER_CODES = /server_error|overloaded|internal|slow_down|unavailable/;
+/** When everything is only briefly rate limited, tell Codex to retry rather than stop. */
+const SHORT_WAIT_MS = 60_000;
+
+export const conversationKey = (headers: IncomingHttpHeaders, body?: RequestBody) =>
+  (headers['session-id'] as string | undefined) ?? (headers['thread-id'] as string | undefined) ?? body?.facts.promptCacheKey;
+
+/**
+ * Sends one Codex request to the first account that takes it. Before any byte
+ * reaches Codex, quota, auth, server and connection failures move the same
+ * buffered body to the next account; after that, a broken stream is ended so
+ * Codex re-sends the turn, and the account is marked so the re-send goes
+ * elsewhere.
+ */
+export async function forward(req: IncomingMessage, res: ServerResponse, deps: GatewayDeps, request: ForwardRequest): Promise<void> {
+  const started = performance.now();
+  const data = deps.store.data;
+  if (!data.accounts.length) {
+    throw new GatewayError(503, 'AI Gate has no account yet: run `aigate accounts import` (your Codex login) or `aigate accounts add NAME --base-url URL`', 'server_error', 'no_accounts');
+  }
+  const key = conversationKey(req.headers, request.body);
+  const conversation = deps.conversations.get(key);
+  const failover = data.settings.failover && !request.pinned;
+  const { accounts } = candidates(data, deps.health, { conversation, pinned: request.pinned, failover });
+
+  const abort = new AbortController();
+  const onClose = () => res.writableFinished || abort.abort();
+  res.once('close', onClose);
+
+  const record: RequestRecord = {
+    at: deps.clock.now(),
+    route: request.route,
+    model: request.body?.facts.model,
+    client: req.headers.originator as string | undefined,
+    status: 0,
+    totalMs: 0,
+    hops: [],
+  };
+  const failures: Failure[] = [];
+  let stripped: Buffer | undefined;
+
+  const attempt = async (account: AccountRecord, first: boolean): Promise<Failure | 'done'> => {
+    let secret: string;
+    try {
+      secret = await deps.tokens.secretFor(account);
+    } catch (err) {
+      return authFailure(account, err);
+    }
+    // State only another account can read goes when the conversation has moved (codex-protocol.md: every
+    // HTTP request carries the whole history, encrypted reasoning included).
+    const foreign =
+      !!request.body?.facts.carriesAccountState &&
+      (conversation ? conversation.servedBy.some((id) => id !== account.id) : !first);
+    let retriedAuth = false;
+    let retriedStrip = false;
+    for (;;) {
+      const target = targetFor(account, secret, request.route, request.query, req.headers, deps.urls);
+      let payload = request.body?.raw;
+      if (request.body && (foreign || retriedStrip)) {
+        payload = stripped ??= stripAccountState(request.body);
+        delete target.headers['content-encoding'];
+      }
+      let up: IncomingMessage;
+      try {
+        up = await send(target, { method: request.method, body: payload, signal: abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
+      } catch (err) {
+        if (abort.signal.aborted) return 'done';
+        const reason = err instanceof UpstreamError && err.kind === 'timeout' ? 'timeout' : 'connection';
+        log('%s: %s', account.name, (err as Error).message);
+        return { account, reason, resetsAt: deps.health.degrade(account, reason) };
+      }
+      const quota = quotaFromHeaders(up.headers, deps.clock.now());
+      if (quota) deps.health.recordQuota(account, quota);
+      const status = up.statusCode ?? 502;
+
+      if ((status === 401 || status === 403) && !retriedAuth && account.kind === 'official') {
+        await readSmall(up);
+        retriedAuth = true;
+        try {
+          const fresh = await deps.tokens.afterUnauthorized(account, secret);
+          if (fresh) {
+            secret = fresh;
+            continue;
+          }
+        } catch (err) {
+          return authFailure(account, err);
+        }
+        return { account, reason: 'auth', status, resetsAt: deps.health.degrade(account, 'auth') };
+      }
+      if (status === 429 || status === 401 || status === 403 || status >= 500) {
+        const body = await readSmall(up);
+        const response = { status, headers: up.headers, body };
+        if (status === 429) {
+          const verdict = limitVerdict(errorObject(body), up.headers, deps.clock.now());
+          return { account, reason: verdict.kind, status, response, resetsAt: deps.health.coolDown(account, verdict.kind, verdict.resetsAt) };
+        }
+        const reason = status >= 500 ? 'server-error' : 'auth';
+        return { account, reason, status, response, resetsAt: deps.health.degrade(account, reason) };
+      }
+      if (status === 400 && request.body?.facts.carriesAccountState && !foreign && !retriedStrip) {
+        // An account that cannot read the conversation's encrypted reasoning says so with a 400: the
+        // gateway did not know who produced it (history from before AI Gate), so send it without.
+        const body = await readSmall(up);
+        if (/encrypted|previous_response/i.test(body.toString())) {
+          retriedStrip = true;
+          continue;
+        }
+        return commitBuffered(account, { status, headers: up.headers, body });
+      }
+
+      let held: Buffer[] = [];
+      if (status >= 200 && status < 300 && isEventStream(up) && request.route !== 'models') {
+        const peek = await peekFirstEvent(up, deps.headersTimeoutMs);
+        if (abort.signal.aborted) return 'done';
+        const failed = failedEvent(peek.event);
+        if (peek.ended && !peek.chunks.length) {
+          up.destroy();
+          return { account, reason: 'stream-cut', status, resetsAt: deps.health.degrade(account, 'stream-cut') };
+        }
+        if (failed) {
+          const code = String(failed.code ?? failed.type ?? '');
+          if (LIMIT_CODES.test(code) || SERVER_CODES.test(code)) {
+            up.destroy();
+            if (LIMIT_CODES.test(code)) {
+              const verdict = limitVerdict(failed, up.headers, deps.clock.now());
+              return { account, reason: 'response-failed', status, resetsAt: deps.health.coolDown(account, verdict.kind, verdict.resetsAt) };
+            }
+            return { account, reason: 'response-failed', status, resetsAt: deps.health.degrade(account, 'response-failed') };
+          }
+        }
+        held = peek.chunks;
+      }
+      return commit(account, up, held);
+    }
+  };
+
+  const authFailure = (account: AccountRecord, err: unknown): Failure => {
+    if (err instanceof NeedsLoginError) {
+      deps.health.needsLogin(account, err.message);
+      return { account, reason: 'auth' };
+    }
+    log('%s: credentials: %s', account.name, (err as Error).message);
+    return { account, reason: 'auth', resetsAt: deps.health.degrade(account, 'auth') };
+  };
+
+  const commit = async (account: AccountRecord, up: IncomingMessage, held: Buffer[]): Promise<'done'> => {
+    const outcome = await relay(up, res, held, started);
+    const status = up.statusCode ?? 502;
+    Object.assign(record, { account: account.name, status, ttfbMs: outcome.ttfb, usage: outcome.tap.result().usage });
+    if (outcome.clientGone) {
+      record.status = 499;
+      return 'done';
+    }
+    if (status < 200 || status >= 300) return 'done';
+    const tail = outcome.tap.result();
+    const stream = isEventStream(up);
+    const terminal = tail.lastType === 'response.completed' || tail.lastType === 'response.incomplete' || tail.lastType === 'response.failed';
+    if (!outcome.complete || (stream && request.route === 'responses' && !terminal)) {
+      // Codex re-sends a turn whose stream ended before `response.completed`; make that go elsewhere.
+      const until = deps.health.degrade(account, 'stream-cut');
+      deps.bus.emit('failover', { at: deps.clock.now(), from: account.name, reason: 'stream-cut', resetsAt: until });
+      record.hops.push({ account: account.name, reason: 'stream-cut', status });
+      return 'done';
+    }
+    if (tail.lastType === 'response.failed') {
+      const error = ((tail.lastEvent?.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>;
+      const code = String(error.code ?? error.type ?? '');
+      if (LIMIT_CODES.test(code)) {
+        const verdict = limitVerdict(error, up.headers, deps.clock.now());
+        deps.health.coolDown(account, verdict.kind, verdict.resetsAt);
+        return 'done';
+      }
+      if (SERVER_CODES.test(code)) {
+        deps.health.degrade(account, 'response-failed');
+        return 'done';
+      }
+    }
+    deps.health.succeeded(account);
+    deps.conversations.served(key, account.id, deps.clock.now());
+    return 'done';
+  };
+
+  const commitBuffered = (account: AccountRecord, response: NonNullable<Failure['response']>): 'done' => {
+    writeBuffered(res, response);
+    Object.assign(record, { account: account.name, status: response.status, ttfbMs: performance.now() - started });
+    return 'done';
+  };
+
+  try {
+    for (let i = 0; i < accounts.length && !abort.signal.aborted; i++) {
+      const account = accounts[i]!;
+      const outcome = await attempt(account, i === 0);
+      if (outcome === 'done') return;
+      failures.push(outcome);
+      record.hops.push({ account: account.name, reason: outcome.reason, status: outcome.status });
+      const next = accounts[i + 1];
+      deps.bus.emit('failover', { at: deps.clock.now(), from: account.name, to: next?.name, reason: outcome.reason, status: outcome.status, resetsAt: outcome.resetsAt });
+    }
+    if (!abort.signal.aborted) answerExhausted(res, deps, failures, request.pinned, record);
+  } finally {
+    res.off('close', onClose);
+    record.totalMs = performance.now() - started;
+    if (abort.signal.aborted && !record.status) record.status = 499;
+    deps.bus.emit('request', record);
+  }
+}
+
+function failedEvent(event: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (event?.type !== 'response.failed') return undefined;
+  const error = (event.response as Record<string, unknown> | undefined)?.error ?? event.error;
+  return error && typeof error === 'object' ? (error as Record<string, unknown>) : {};
+}
+
+function writeBuffered(res: ServerResponse, response: NonNullable<Failure['response']>): void {
+  const headers = relayedHeaders(response.headers);
+  headers['content-length'] = response.body.length;
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/**
+ * No account took the request. Everything out of quota: 429 `usage_limit_reached`
+ * with the earliest reset, so Codex tells the user when to come back. Only
+ * briefly rate limited: 429 with Retry-After, which Codex waits out. Transient
+ * trouble: the last upstream error (or a 502), which Codex retries with backoff.
+ */
+function answerExhausted(res: ServerResponse, deps: GatewayDeps, failures: Failure[], pinned: AccountRecord | undefined, record: RequestRecord): void {
+  const now = deps.clock.now();
+  const { earliestReset } = candidates(deps.store.data, deps.health, { pinned, failover: true });
+  const transient = failures.filter((f) => f.reason !== 'usage-limit' && f.reason !== 'rate-limit' && !(f.reason === 'response-failed' && f.resetsAt && deps.health.current(f.account).state === 'cooling'));
+  const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
+    res.end(text);
+    record.status = status;
+  };
+  if (transient.length) {
+    const last = [...transient].reverse().find((f) => f.response);
+    if (last?.response) {
+      writeBuffered(res, last.response);
+      record.status = last.response.status;
+      return;
+    }
+    const what = transient.map((f) => `${f.account.name}: ${f.reason}`).join('; ');
+    json(502, errorBody(`every account failed (${what}); Codex will retry`, 'server_error', 'upstream_unavailable'));
+    return;
+  }
+  const resetsAt = earliestReset ?? Math.min(...failures.map((f) => f.resetsAt ?? Infinity));
+  if (!Number.isFinite(resetsAt)) {
+    const why = deps.store.data.accounts.map((a) => `${a.name}: ${a.enabled ? deps.health.current(a).state : 'disabled'}`).join(', ');
+    json(503, errorBody(`no usable account (${why}); sign in again with \`aigate accounts login\` or enable one with \`aigate accounts enable NAME\``, 'server_error', 'no_usable_account'));
+    return;
+  }
+  deps.bus.emit('exhausted', { at: now, resetsAt });
+  if (resetsAt - now <= SHORT_WAIT_MS) {
+    const seconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
+    json(429, errorBody(`every account is rate limited; retry in ${seconds}s`, 'rate_limit_exceeded', 'rate_limit_exceeded'), { 'retry-after': String(seconds) });
+    return;
+  }
+  json(
+    429,
+    errorBody(`every AI Gate account has hit its usage limit; the first resets at ${new Date(resetsAt).toISOString()}`, 'usage_limit_reached', 'usage_limit_reached', {
+      resets_at: Math.ceil(resetsAt / 1000),
+      resets_in_seconds: Math.ceil((resetsAt - now) / 1000),
+    }),
+  );
+}

@@ -1,0 +1,152 @@
+import { debuglog } from 'node:util';
+import type { AccountRecord, Health, HealthState, Quota } from '../state/accounts.js';
+import type { EventBus } from '../state/events.js';
+import type { Store } from '../state/store.js';
+
+const log = debuglog('aigate:health');
+
+export interface Clock {
+  now(): number;
+}
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** Backoff for failures that say nothing about when to come back: 30 s, doubling, at most 30 min. */
+export const BACKOFF_BASE_MS = 30_000;
+export const BACKOFF_MAX_MS = 30 * 60_000;
+const QUOTA_FLUSH_MS = 30_000;
+
+/**
+ * Owns each account's health while the gateway runs. Changes take effect in
+ * memory at once (the next request sees them) and are persisted in the
+ * background, so the CLI and the tray show them too.
+ */
+export class AccountHealth {
+  private timer?: NodeJS.Timeout;
+  private timerAt?: number;
+  private pendingQuota = new Map<string, Quota>();
+  private quotaTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: Store,
+    private readonly bus: EventBus,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  /** The account's health now: a cooldown or backoff that has passed reads as ok. */
+  current(account: AccountRecord): Health {
+    const h = account.health;
+    if ((h.state === 'cooling' || h.state === 'degraded') && (h.until ?? 0) <= this.clock.now()) {
+      return { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 };
+    }
+    return h;
+  }
+
+  /** Out of quota or rate limited: unusable until `resetsAt`, or a backoff when the upstream did not say. */
+  coolDown(account: AccountRecord, reason: string, resetsAt?: number): number {
+    const failures = (account.health.failures ?? 0) + 1;
+    const until = resetsAt && resetsAt > this.clock.now() ? resetsAt : this.clock.now() + backoff(failures);
+    this.set(account, { state: 'cooling', until, reason, failures });
+    return until;
+  }
+
+  /** Failed transiently (5xx, reset, timeout, cut stream): tried only when no healthy account is left. */
+  degrade(account: AccountRecord, reason: string): number {
+    const failures = (account.health.failures ?? 0) + 1;
+    const until = this.clock.now() + backoff(failures);
+    this.set(account, { state: 'degraded', until, reason, failures });
+    return until;
+  }
+
+  needsLogin(account: AccountRecord, reason: string): void {
+    this.set(account, { state: 'needs-login', reason });
+  }
+
+  succeeded(account: AccountRecord): void {
+    const h = account.health;
+    if (h.state === 'ok' && !h.failures) return;
+    if (h.state === 'needs-login') return;
+    if (h.state !== 'ok' && (h.until ?? 0) > this.clock.now()) return; // a late success of an older request
+    this.set(account, { state: 'ok' });
+  }
+
+  /** Turns every cooldown that has passed back into ok (with an event), then waits for the next one. */
+  sweep(): void {
+    clearTimeout(this.timer);
+    this.timerAt = undefined;
+    const now = this.clock.now();
+    let next = Infinity;
+    for (const account of this.store.data.accounts) {
+      const h = account.health;
+      if (h.state !== 'cooling' && h.state !== 'degraded') continue;
+      if ((h.until ?? 0) <= now) this.set(account, { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 }, 'reset');
+      else next = Math.min(next, h.until!);
+    }
+    if (next !== Infinity) this.sweepAt(next);
+  }
+
+  recordQuota(account: AccountRecord, quota: Quota): void {
+    account.quota = quota;
+    this.pendingQuota.set(account.id, quota);
+    if (!this.quotaTimer) {
+      this.quotaTimer = setTimeout(() => void this.flushQuota(), QUOTA_FLUSH_MS);
+      this.quotaTimer.unref();
+    }
+  }
+
+  async flushQuota(): Promise<void> {
+    clearTimeout(this.quotaTimer);
+    this.quotaTimer = undefined;
+    if (!this.pendingQuota.size) return;
+    const pending = this.pendingQuota;
+    this.pendingQuota = new Map();
+    await this.store
+      .update((data) => {
+        for (const a of data.accounts) {
+          const q = pending.get(a.id);
+          if (q && (a.quota?.updatedAt ?? 0) <= q.updatedAt) a.quota = q;
+        }
+      })
+      .catch((err) => console.error(`aigate: could not save quota: ${err.message}`));
+  }
+
+  close(): void {
+    clearTimeout(this.timer);
+  }
+
+  private set(account: AccountRecord, health: Health, reason?: string): void {
+    const from: HealthState = account.health.state;
+    account.health = health;
+    if (from !== health.state) {
+      this.bus.emit('account-state', {
+        at: this.clock.now(),
+        account: account.name,
+        from,
+        to: health.state,
+        reason: reason ?? health.reason,
+        until: health.until,
+      });
+    }
+    log('%s: %s → %s (%s)', account.name, from, health.state, health.reason ?? '');
+    const id = account.id;
+    void this.store
+      .update((data) => {
+        const stored = data.accounts.find((a) => a.id === id);
+        if (stored) stored.health = health;
+      })
+      .catch((err) => console.error(`aigate: could not save the health of ${account.name}: ${err.message}`));
+    if (health.until) this.sweepAt(health.until);
+  }
+
+  /** Real timers only on the system clock; tests with their own clock call `sweep()` themselves. */
+  private sweepAt(at: number): void {
+    if (this.clock !== systemClock || (this.timerAt !== undefined && this.timerAt <= at)) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.sweep(), Math.max(0, Math.min(at - this.clock.now() + 50, 2 ** 31 - 1)));
+    this.timer.unref();
+  }
+}
+
+export function backoff(failures: number): number {
+  return Math.min(BACKOFF_BASE_MS * 2 ** Math.max(0, failures - 1), BACKOFF_MAX_MS);
+}

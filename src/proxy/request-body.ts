@@ -1,0 +1,117 @@
+import type { IncomingMessage } from 'node:http';
+import zlib from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
+import { GatewayError } from './errors.js';
+
+/** Codex bodies carry the whole conversation; 64 MiB is far past any real one. */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/** What the gateway needs from a request body, extracted once so the parsed object can be let go. */
+export interface BodyFacts {
+  model?: string;
+  promptCacheKey?: string;
+  /** Reasoning items with `encrypted_content` or a `previous_response_id`: state only the producing account can read. */
+  carriesAccountState: boolean;
+}
+
+export interface RequestBody {
+  /** The bytes exactly as Codex sent them (possibly zstd-compressed). */
+  raw: Buffer;
+  encoding?: string;
+  facts: BodyFacts;
+}
+
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+const tooLarge = (limit: number) =>
+  new GatewayError(413, `request body is over ${limit / 1024 / 1024} MiB; AI Gate sent nothing upstream`, 'invalid_request_error', 'request_too_large');
+
+/** Checks the content type, decodes and parses the body; malformed input is refused before anything goes upstream. */
+export async function parseResponsesBody(req: IncomingMessage): Promise<RequestBody> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\s*(;|$)/i.test(type)) {
+    throw new GatewayError(415, `expected content-type application/json, got "${type.slice(0, 80) || 'none'}"; AI Gate sent nothing upstream`, 'invalid_request_error', 'unsupported_media_type');
+  }
+  const raw = await readBody(req);
+  const encoding = req.headers['content-encoding']?.toLowerCase();
+  const json = decode(raw, encoding);
+  return { raw, encoding, facts: factsOf(json) };
+}
+
+export function decode(raw: Buffer, encoding: string | undefined): Buffer {
+  try {
+    switch (encoding) {
+      case undefined:
+      case '':
+      case 'identity':
+        return raw;
+      case 'zstd':
+        {
+        const out = zstdDecompress(raw);
+        return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+      }
+      case 'gzip':
+        return zlib.gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+      case 'deflate':
+        return zlib.inflateSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+      case 'br':
+        return zlib.brotliDecompressSync(raw, { maxOutputLength: MAX_BODY_BYTES });
+    }
+  } catch (err) {
+    if (err instanceof RangeError) throw tooLarge(MAX_BODY_BYTES);
+    throw new GatewayError(400, `the ${encoding} request body does not decompress (${(err as Error).message})`, 'invalid_request_error', 'invalid_body');
+  }
+  throw new GatewayError(415, `content-encoding "${encoding.slice(0, 40)}" is not supported; send identity, zstd or gzip`, 'invalid_request_error', 'unsupported_media_type');
+}
+
+function parseObject(json: Buffer): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(json.toString('utf8'));
+  } catch (err) {
+    throw new GatewayError(400, `request body is not valid JSON (${(err as Error).message}); AI Gate sent nothing upstream`, 'invalid_request_error', 'invalid_json');
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new GatewayError(400, 'request body must be a JSON object; AI Gate sent nothing upstream', 'invalid_request_error', 'invalid_json');
+  }
+  return body as Record<string, unknown>;
+}
+
+function factsOf(json: Buffer): BodyFacts {
+  const body = parseObject(json);
+  const input = Array.isArray(body.input) ? body.input : [];
+  return {
+    model: typeof body.model === 'string' ? body.model : undefined,
+    promptCacheKey: typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined,
+    carriesAccountState: body.previous_response_id != null || input.some(isEncryptedReasoning),
+  };
+}
+
+const isEncryptedReasoning = (item: unknown) =>
+  !!item && typeof item === 'object' && (item as Record<string, unknown>).type === 'reasoning' && (item as Record<string, unknown>).encrypted_content != null;
+
+/**
+ * The body without state another account produced: reasoning items carrying
+ * `encrypted_content` are dropped and `previous_response_id` removed. Returned
+ * uncompressed; the caller drops `content-encoding`.
+ */
+export function stripAccountState(body: RequestBody): Buffer {
+  const parsed = parseObject(decode(body.raw, body.encoding));
+  delete parsed.previous_response_id;
+  if (Array.isArray(parsed.input)) parsed.input = parsed.input.filter((item) => !isEncryptedReasoning(item));
+  return Buffer.from(JSON.stringify(parsed));
+}

@@ -1,0 +1,259 @@
+import crypto from 'node:crypto';
+import type { Store, StoreData } from './store.js';
+import type { Vault } from './secrets.js';
+import { chatgptClaims } from './jwt.js';
+
+export type AccountKind = 'official' | 'third-party';
+export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
+
+export interface Health {
+  state: HealthState;
+  /** ms since epoch when a cooling or degraded account may be tried again. */
+  until?: number;
+  reason?: string;
+  /** Consecutive transient failures, for exponential backoff. */
+  failures?: number;
+}
+
+export interface QuotaWindow {
+  usedPercent: number;
+  windowMinutes?: number;
+  /** ms since epoch */
+  resetsAt?: number;
+}
+
+export interface Quota {
+  primary?: QuotaWindow;
+  secondary?: QuotaWindow;
+  updatedAt: number;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  kind: AccountKind;
+  enabled: boolean;
+  /** Third-party: the provider's Responses API base, e.g. `https://api.example.com/v1`. */
+  baseUrl?: string;
+  email?: string;
+  plan?: string;
+  chatgptAccountId?: string;
+  chatgptUserId?: string;
+  /** Sealed `Credentials` (AES-256-GCM); never plaintext. */
+  secret: string;
+  /** Official: when the access token expires (ms since epoch). */
+  tokenExpiresAt?: number;
+  lastRefresh?: string;
+  health: Health;
+  quota?: Quota;
+  addedAt: string;
+}
+
+export type Credentials =
+  | { apiKey: string }
+  | { accessToken: string; refreshToken: string; idToken?: string };
+
+export class AccountError extends Error {
+  readonly expose = true;
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function checkName(name: string): string {
+  if (!NAME.test(name)) {
+    throw new AccountError(
+      `"${printable(name)}" is not a usable account name: use 1–64 letters, digits, ".", "_" or "-", starting with a letter or digit`,
+    );
+  }
+  return name;
+}
+
+/** A third-party base URL: http(s) only, no credentials, no query or fragment, no control characters. */
+export function checkBaseUrl(input: string): string {
+  let url: URL;
+  try {
+    if (/[\s\x00-\x1f\x7f]/.test(input)) throw new Error('control characters');
+    url = new URL(input);
+  } catch {
+    throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new AccountError(`base URL must be http:// or https://, not ${url.protocol}`);
+  }
+  if (url.username || url.password) throw new AccountError('base URL must not carry a user name or password; pass the key on stdin instead');
+  if (url.search || url.hash) throw new AccountError('base URL must not have a query or fragment');
+  return url.toString().replace(/\/+$/, '');
+}
+
+export function checkApiKey(key: string): string {
+  const trimmed = key.trim();
+  if (!trimmed) throw new AccountError('the API key is empty');
+  if (/[\s\x00-\x1f\x7f]/.test(trimmed)) throw new AccountError('the API key contains whitespace or control characters');
+  return trimmed;
+}
+
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
+}
+
+export function findAccount(data: Readonly<StoreData>, nameOrId: string): AccountRecord | undefined {
+  return data.accounts.find((a) => a.name === nameOrId) ?? data.accounts.find((a) => a.id === nameOrId);
+}
+
+export function requireAccount(data: Readonly<StoreData>, name: string): AccountRecord {
+  const account = findAccount(data, name);
+  if (!account) {
+    const names = data.accounts.map((a) => a.name).join(', ') || 'none yet';
+    throw new AccountError(`no account named "${printable(name)}" (accounts: ${names})`, 404);
+  }
+  return account;
+}
+
+function uniqueName(data: StoreData, base: string): string {
+  let name = base;
+  for (let i = 2; data.accounts.some((a) => a.name === name); i++) name = `${base}-${i}`;
+  return name;
+}
+
+function newRecord(fields: Omit<AccountRecord, 'id' | 'enabled' | 'health' | 'addedAt'>): AccountRecord {
+  return {
+    id: crypto.randomBytes(6).toString('hex'),
+    enabled: true,
+    health: { state: 'ok' },
+    addedAt: new Date().toISOString(),
+    ...fields,
+  };
+}
+
+/** The first account added becomes the active one. */
+function insert(data: StoreData, record: AccountRecord): AccountRecord {
+  data.accounts.push(record);
+  data.settings.active ??= record.id;
+  return record;
+}
+
+export async function addThirdParty(
+  store: Store,
+  vault: Vault,
+  input: { name: string; baseUrl: string; apiKey: string },
+): Promise<AccountRecord> {
+  const name = checkName(input.name);
+  const baseUrl = checkBaseUrl(input.baseUrl);
+  const secret = vault.sealJson({ apiKey: checkApiKey(input.apiKey) } satisfies Credentials);
+  return store.update((data) => {
+    if (data.accounts.some((a) => a.name === name)) throw new AccountError(`an account named "${name}" exists already; pick another name or remove it first`, 409);
+    return insert(data, newRecord({ name, kind: 'third-party', baseUrl, secret }));
+  });
+}
+
+export interface OfficialTokens {
+  accessToken: string;
+  refreshToken: string;
+  idToken?: string;
+  /** The ChatGPT account id as Codex stores it in auth.json (`tokens.account_id`). */
+  accountId?: string;
+  lastRefresh?: string;
+}
+
+/**
+ * Adds an official ChatGPT account, or updates the tokens of the one already
+ * stored for the same ChatGPT account and user (re-importing is not a duplicate).
+ */
+export async function upsertOfficial(
+  store: Store,
+  vault: Vault,
+  tokens: OfficialTokens,
+  name?: string,
+): Promise<{ account: AccountRecord; created: boolean }> {
+  const claims = { ...chatgptClaims(tokens.accessToken), ...stripUndefined(chatgptClaims(tokens.idToken)) };
+  const accountId = tokens.accountId ?? claims.accountId;
+  if (!accountId) throw new AccountError('these tokens carry no ChatGPT account id; sign in with ChatGPT again');
+  const access = chatgptClaims(tokens.accessToken);
+  const secret = vault.sealJson({
+    accessToken: tokens.accessToken,
+    refreshToken: tokens.refreshToken,
+    idToken: tokens.idToken,
+  } satisfies Credentials);
+  const fields = {
+    email: claims.email,
+    plan: claims.plan,
+    chatgptAccountId: accountId,
+    chatgptUserId: claims.userId,
+    secret,
+    tokenExpiresAt: access.exp ? access.exp * 1000 : undefined,
+    lastRefresh: tokens.lastRefresh ?? new Date().toISOString(),
+  };
+  if (name !== undefined) checkName(name);
+  return store.update((data) => {
+    const existing = data.accounts.find(
+      (a) => a.kind === 'official' && a.chatgptAccountId === accountId && (!a.chatgptUserId || !fields.chatgptUserId || a.chatgptUserId === fields.chatgptUserId),
+    );
+    if (existing) {
+      Object.assign(existing, stripUndefined(fields));
+      if (existing.health.state === 'needs-login') existing.health = { state: 'ok' };
+      return { account: existing, created: false };
+    }
+    if (name !== undefined && data.accounts.some((a) => a.name === name)) {
+      throw new AccountError(`an account named "${name}" exists already; pick another name`, 409);
+    }
+    const base = name ?? (fields.email?.split('@')[0]?.replace(/[^A-Za-z0-9._-]/g, '-') || 'chatgpt');
+    const record = newRecord({ name: name ?? uniqueName(data, checkName(base)), kind: 'official', ...fields });
+    return { account: insert(data, record), created: true };
+  });
+}
+
+export function credentials(vault: Vault, account: AccountRecord): Credentials {
+  return vault.openJson<Credentials>(account.secret);
+}
+
+export async function useAccount(store: Store, name: string): Promise<AccountRecord> {
+  return store.update((data) => {
+    const account = requireAccount(data, name);
+    data.settings.active = account.id;
+    if (!account.enabled) account.enabled = true;
+    return account;
+  });
+}
+
+export async function removeAccount(store: Store, name: string): Promise<AccountRecord> {
+  return store.update((data) => {
+    const account = requireAccount(data, name);
+    data.accounts = data.accounts.filter((a) => a !== account);
+    if (data.settings.active === account.id) data.settings.active = data.accounts[0]?.id;
+    return account;
+  });
+}
+
+export async function setEnabled(store: Store, name: string, enabled: boolean): Promise<AccountRecord> {
+  return store.update((data) => {
+    const account = requireAccount(data, name);
+    account.enabled = enabled;
+    return account;
+  });
+}
+
+/** Puts the named accounts first, in that order; the rest keep their relative order after them. */
+export async function orderAccounts(store: Store, names: string[]): Promise<AccountRecord[]> {
+  return store.update((data) => {
+    const picked = names.map((n) => requireAccount(data, n));
+    if (new Set(picked).size !== picked.length) throw new AccountError('an account is named twice in the order');
+    data.accounts = [...picked, ...data.accounts.filter((a) => !picked.includes(a))];
+    return data.accounts;
+  });
+}
+
+/** An account as shown to users, the CLI's `--json` and the admin API: secrets are only "set". */
+export function describeAccount(account: AccountRecord, data: Readonly<StoreData>) {
+  const { secret, ...rest } = account;
+  return { ...rest, secret: secret ? 'set' : 'not set', active: data.settings.active === account.id };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events';
+
+/** Why a request left an account. */
+export type FailoverReason =
+  | 'usage-limit'
+  | 'rate-limit'
+  | 'auth'
+  | 'server-error'
+  | 'connection'
+  | 'timeout'
+  | 'stream-cut'
+  | 'response-failed';
+
+export interface FailoverEvent {
+  at: number;
+  from: string;
+  to?: string;
+  reason: FailoverReason;
+  status?: number;
+  /** When the account that failed will be usable again (ms since epoch). */
+  resetsAt?: number;
+}
+
+export interface AccountStateEvent {
+  at: number;
+  account: string;
+  from: string;
+  to: string;
+  reason?: string;
+  until?: number;
+}
+
+export interface ExhaustedEvent {
+  at: number;
+  resetsAt?: number;
+}
+
+export interface RequestRecord {
+  at: number;
+  account?: string;
+  model?: string;
+  route: string;
+  status: number;
+  client?: string;
+  ttfbMs?: number;
+  totalMs: number;
+  usage?: TokenUsage;
+  hops: { account: string; reason: FailoverReason; status?: number }[];
+}
+
+export interface TokenUsage {
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+}
+
+export interface GatewayEvents {
+  failover: [FailoverEvent];
+  'account-state': [AccountStateEvent];
+  exhausted: [ExhaustedEvent];
+  request: [RequestRecord];
+  'accounts-changed': [];
+}
+
+/** The in-process bus that the tray, statistics and `aigate serve`'s log subscribe to. */
+export class EventBus extends EventEmitter<GatewayEvents> {}
