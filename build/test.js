@@ -5,8 +5,8 @@ import path from 'node:path';
 
 const groups = {
   unit: { dir: 'spec', concurrency: 2 },
-  e2e: { dir: 'spec/e2e', concurrency: 1 },
-  browser: { dir: 'spec/browser', concurrency: 1 },
+  e2e: { dir: 'spec/e2e', concurrency: 1, isolated: true },
+  browser: { dir: 'spec/browser', concurrency: 1, isolated: true },
 };
 const wanted = process.argv.slice(2).filter((a) => groups[a]);
 const run = wanted.length ? wanted : Object.keys(groups);
@@ -16,14 +16,18 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 let failed = false;
 for (const name of run) {
-  const { dir, concurrency } = groups[name];
+  const { dir, concurrency, isolated } = groups[name];
   if (!existsSync(dir)) continue;
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.test.ts'))
     .map((f) => path.join(dir, f));
   if (!files.length) continue;
   console.log(`\n# ${name}: ${files.length} files`);
-  const result = spawnSync('node', ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], {
+  const node = ['node', '--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files];
+  // End-to-end tests drive real clients (Codex, Chromium): they run in a network namespace whose only
+  // interface is loopback, so nothing they do can reach beyond this machine.
+  const command = isolated ? ['unshare', '-rn', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...node] : node;
+  const result = spawnSync(command[0], command.slice(1), {
     stdio: 'inherit',
     env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
   });

@@ -29,7 +29,11 @@ export type Plan =
   | { kind: 'cut'; afterEvents: number }
   | { kind: 'reset' }
   | { kind: 'hang' }
-  | { kind: 'tool-call'; command: string[] };
+  | { kind: 'tool-call'; command: string[] }
+  /** Exactly these bytes, in these chunks, with these headers. */
+  | { kind: 'raw'; status?: number; headers: Record<string, string>; chunks: (string | Buffer)[] }
+  /** Headers and the first event, then nothing until the client goes away. */
+  | { kind: 'stall'; onClose?: () => void };
 
 export interface MockOptions {
   /** A tag put into every encrypted reasoning item, to tell which account produced it. */
@@ -183,6 +187,16 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
         setTimeout(() => req.socket.destroy(), 10);
         return;
       }
+      case 'raw':
+        res.writeHead(plan.status ?? 200, plan.headers);
+        for (const chunk of plan.chunks) res.write(chunk);
+        res.end();
+        return;
+      case 'stall':
+        res.writeHead(200, sse);
+        res.write(answerEvents({ text: 'stalled', tag })[0]!);
+        res.on('close', () => plan.onClose?.());
+        return;
       case 'tool-call':
         res.writeHead(200, sse);
         res.end(toolCallEvents(tag, plan.command).join(''));
