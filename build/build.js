@@ -1,6 +1,6 @@
 // Bundles AI Gate with esbuild: the CLI and the tray's main process for Node/Electron, the popovers for the browser.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', legalComments: 'none' };
@@ -35,4 +35,9 @@ if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();
 } else {
   await Promise.all(builds.map((options) => esbuild.build(options)));
+}
+// The popovers' shell goes beside app.js and app.css, where the gateway serves them from (and the packaged app has them).
+if (existsSync('src/windows/index.html')) {
+  mkdirSync('dist/windows', { recursive: true });
+  copyFileSync('src/windows/index.html', 'dist/windows/index.html');
 }

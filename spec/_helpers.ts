@@ -16,6 +16,8 @@ export interface TempHome {
   dir: string;
   paths: Paths;
   env: NodeJS.ProcessEnv;
+  /** Runs `fn` after the test file, before the temp dir is removed (last deferred first). */
+  defer(fn: () => unknown): void;
 }
 
 /** A fresh `$AIGATE_HOME` and `$CODEX_HOME` (and `$HOME`) under one temp dir, removed after the test file. */
@@ -23,7 +25,11 @@ export async function tempHome(prefix = 'aigate-test-'): Promise<TempHome> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
   const paths: Paths = { home: path.join(dir, 'aigate'), data: path.join(dir, 'aigate', 'data'), codexHome: path.join(dir, 'codex') };
   await fs.mkdir(paths.codexHome, { recursive: true });
-  after(() => fs.rm(dir, { recursive: true, force: true }));
+  const deferred: (() => unknown)[] = [];
+  after(async () => {
+    for (const fn of deferred.reverse()) await fn();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HOME: dir,
@@ -31,7 +37,7 @@ export async function tempHome(prefix = 'aigate-test-'): Promise<TempHome> {
     CODEX_HOME: paths.codexHome,
     NODE_DEBUG: '',
   };
-  return { dir, paths, env };
+  return { dir, paths, env, defer: (fn) => deferred.push(fn) };
 }
 
 /** A settable clock for cooldowns and resets. */
@@ -48,7 +54,7 @@ export class TestClock implements Clock {
 /** The gateway in this process on 127.0.0.1:0, with no OS keychain. Stopped after the test file. */
 export async function startGateway(home: TempHome, options: Partial<LaunchOptions> = {}): Promise<RunningGateway & { base: string }> {
   const running = await launchGateway({ address: { host: '127.0.0.1', port: 0 }, env: home.env, paths: home.paths, keychain: null, ...options });
-  after(() => running.stop(0));
+  home.defer(() => running.stop(0));
   return Object.assign(running, { base: `${running.gateway.url}/ai-router/api` });
 }
 
@@ -164,3 +170,130 @@ export const turn = (text: string, extra: Record<string, unknown> = {}) => ({
   input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text }] }],
   ...extra,
 });
+
+/** The admin token a running gateway created in `$AIGATE_HOME/data/admin-token`. */
+export async function adminToken(running: RunningGateway): Promise<string> {
+  return (await fs.readFile(path.join(running.paths.data, 'admin-token'), 'utf8')).trim();
+}
+
+export interface AdminResponse {
+  status: number;
+  headers: import('node:http').IncomingHttpHeaders;
+  text: string;
+  /** The parsed body, when it is JSON (tests read it loosely). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json: any;
+}
+
+/**
+ * One request to the gateway's admin API (or any path) over a raw socket, so
+ * `Host` and `Origin` can be set to anything. Sends the Bearer token unless
+ * `token` is null; `body` objects go as JSON.
+ */
+export async function adminRequest(
+  running: RunningGateway,
+  method: string,
+  urlPath: string,
+  options: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<AdminResponse> {
+  const { default: http } = await import('node:http');
+  const url = new URL(urlPath, running.gateway.url);
+  const token = options.token === undefined ? await adminToken(running) : options.token;
+  const body = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  const headers: Record<string, string> = {
+    host: url.host,
+    ...(token ? { authorization: `Bearer ${token}` } : {}),
+    ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, setHost: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let json: AdminResponse['json'];
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        resolve({ status: res.statusCode!, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Builds `dist/` (what `runCli` runs) unless it is newer than every file in
+ * src/; `npm test` builds first, so this only builds when one file runs alone.
+ */
+export async function ensureBuilt(): Promise<void> {
+  const { spawnSync } = await import('node:child_process');
+  const newest = async (dir: string): Promise<number> => {
+    let max = 0;
+    for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      max = Math.max(max, e.isDirectory() ? await newest(p) : (await fs.stat(p)).mtimeMs);
+    }
+    return max;
+  };
+  const built = await fs.stat(path.join(ROOT, 'dist/cli/main.js')).then((s) => s.mtimeMs, () => 0);
+  if (built > (await newest(path.join(ROOT, 'src')))) return;
+  const result = spawnSync(process.execPath, ['build/build.js'], { cwd: ROOT, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`node build/build.js failed:\n${result.stderr}`);
+}
+
+/** The state a CLI verb or admin route gets (`{paths, store, vault}`), on a temp home, with a throwaway key. */
+export async function openState(home: TempHome): Promise<import('../src/state/context.js').StateContext> {
+  const { Store } = await import('../src/state/store.js');
+  const { Vault } = await import('../src/state/secrets.js');
+  const store = await Store.open(home.paths);
+  after(() => store.close());
+  return { paths: home.paths, store, vault: Vault.fromKey((await import('node:crypto')).randomBytes(32)) };
+}
+
+/** The lines a unified diff adds and removes, without its headers. */
+export function changedLines(diff: string): { added: string[]; removed: string[] } {
+  const body = diff.split('\n').filter((l) => !l.startsWith('+++') && !l.startsWith('---') && !l.startsWith('@@') && !l.startsWith('='));
+  const added = body.filter((l) => l.startsWith('+')).map((l) => l.slice(1).replace(/\r$/, ''));
+  const removed = body.filter((l) => l.startsWith('-')).map((l) => l.slice(1).replace(/\r$/, ''));
+  // A last line that only gains its newline shows as removed and added again: not a change of content.
+  return { added: added.filter((l) => !removed.includes(l)), removed: removed.filter((l) => !added.includes(l)) };
+}
+
+/** `aigate …` as a child process you can talk to while it runs (sign-in flows print a URL, then wait). */
+export function startCli(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/aigate.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (d) => ((stdout += d), listeners.forEach((l) => l())));
+  child.stderr.on('data', (d) => ((stderr += d), listeners.forEach((l) => l())));
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+  after(() => child.kill());
+  return {
+    child,
+    result,
+    /** The first match of `pattern` in stderr + stdout, waiting for it (or failing when the process ends first). */
+    waitFor(pattern: RegExp): Promise<RegExpMatchArray> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const m = (stderr + stdout).match(pattern);
+          if (m) {
+            listeners.delete(check);
+            resolve(m);
+          }
+        };
+        listeners.add(check);
+        check();
+        void result.then((r) => listeners.has(check) && reject(new Error(`aigate exited (${r.code}) before printing ${pattern}:\n${r.stderr}${r.stdout}`)));
+      });
+    },
+  };
+}

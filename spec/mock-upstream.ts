@@ -46,6 +46,8 @@ export interface MockOptions {
   models?: unknown;
   /** Text deltas per answer. */
   deltas?: number;
+  /** Checks the bearer like the real backend would; `false` answers 401 (e.g. a token the mock auth server never issued or that expired). */
+  authorize?: (authorization: string | undefined) => boolean;
 }
 
 export interface MockUpstream {
@@ -123,6 +125,11 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
     const path = req.url ?? '/';
     mock.seen.push({ method: req.method ?? '', path, headers: req.headers, raw, json: decodeJson(raw, req.headers['content-encoding'] as string | undefined) });
     const headers: Record<string, string> = { 'x-request-id': `req_${mock.seen.length}` };
+    if (mock.options.authorize && !mock.options.authorize(req.headers.authorization as string | undefined)) {
+      res.writeHead(401, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ error: { message: 'mock: access token expired or unknown', type: 'invalid_request_error', code: 'token_expired' } }));
+      return;
+    }
     const rl = mock.options.rateLimits;
     if (rl) {
       Object.assign(headers, {

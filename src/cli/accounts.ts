@@ -14,12 +14,17 @@ import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { loginFrom, readCodexAuth } from '../state/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
 import type { StoreData } from '../state/store.js';
+import { loginVerbs } from './accounts-login.js';
 import { CliError, type CliContext, type Command } from './context.js';
 import { table } from './table.js';
 
-const USAGE = `aigate accounts <list|import|add|use|remove|order|enable|disable> [options]
+const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|disable|test|usage> [options]
   list                                   accounts in failover order (* = active)
   import [--auth-file PATH] [--name N]   import Codex's login (default $CODEX_HOME/auth.json)
+  login [--name N] [--device] [--no-browser]
+                                         sign in with ChatGPT (browser, or a device code)
+  test NAME [--model SLUG]               one tiny real request: ok, needs sign-in, or out of quota
+  usage [NAME]                           5-hour and weekly usage of ChatGPT accounts
   add NAME --base-url URL [--api-key-env VAR]
                                          a third-party Responses API provider; the key is read
                                          from stdin (or the named environment variable), never argv
@@ -43,6 +48,7 @@ export const accountVerbs: Record<string, Sub> = {
     await orderAccounts(store, names);
     return listAccounts([], ctx, json);
   },
+  ...loginVerbs,
 };
 
 export const accountsCommand: Command = {

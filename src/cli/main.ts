@@ -1,9 +1,17 @@
 import { CliContext, CliError, type Command } from './context.js';
 import { serveCommand } from './serve.js';
 import { accountsCommand } from './accounts.js';
+import { statsCommand } from './stats.js';
+import { openCommand } from './open.js';
+import { proxyCommand } from './proxy.js';
+import { backupCommand } from './backup.js';
+import { mcpCommand } from './mcp.js';
+import { skillsCommand } from './skills.js';
+import { historyCommand } from './history.js';
+import { doctorCommand } from './doctor.js';
 
 /** Every verb of `aigate`, in the order `aigate help` lists them. */
-export const commands: Command[] = [serveCommand, accountsCommand];
+export const commands: Command[] = [serveCommand, accountsCommand, statsCommand, openCommand, proxyCommand, backupCommand, mcpCommand, skillsCommand, historyCommand, doctorCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

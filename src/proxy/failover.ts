@@ -197,13 +197,13 @@ export async function forward(req: IncomingMessage, res: ServerResponse, deps: G
   const commit = async (account: AccountRecord, up: IncomingMessage, held: Buffer[]): Promise<'done'> => {
     const outcome = await relay(up, res, held, started);
     const status = up.statusCode ?? 502;
-    Object.assign(record, { account: account.name, status, ttfbMs: outcome.ttfb, usage: outcome.tap.result().usage });
+    const tail = outcome.tap.result();
+    Object.assign(record, { account: account.name, status, ttfbMs: outcome.ttfb, usage: tail.usage, bytes: outcome.tap.bytes });
     if (outcome.clientGone) {
       record.status = 499;
       return 'done';
     }
     if (status < 200 || status >= 300) return 'done';
-    const tail = outcome.tap.result();
     const stream = isEventStream(up);
     const terminal = tail.lastType === 'response.completed' || tail.lastType === 'response.incomplete' || tail.lastType === 'response.failed';
     if (!outcome.complete || (stream && request.route === 'responses' && !terminal)) {
@@ -233,7 +233,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, deps: G
 
   const commitBuffered = (account: AccountRecord, response: NonNullable<Failure['response']>): 'done' => {
     writeBuffered(res, response);
-    Object.assign(record, { account: account.name, status: response.status, ttfbMs: performance.now() - started });
+    Object.assign(record, { account: account.name, status: response.status, ttfbMs: performance.now() - started, bytes: response.body.length });
     return 'done';
   };
 

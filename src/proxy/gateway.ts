@@ -21,10 +21,22 @@ export interface Gateway {
 }
 
 /** The Codex-facing routes. Everything else falls through to the admin API and popovers (if mounted). */
-export function codexRoutes(deps: GatewayDeps): Middleware {
+export function codexRoutes(deps: GatewayDeps, handlers: Set<Promise<unknown>>): Middleware {
   return async (ctx: Context, next) => {
     const match = CODEX_ROUTE.exec(ctx.path);
     if (!match) return next();
+    const handling = handle(ctx, match, deps);
+    handlers.add(handling);
+    try {
+      await handling;
+    } finally {
+      handlers.delete(handling);
+    }
+  };
+}
+
+async function handle(ctx: Context, match: RegExpExecArray, deps: GatewayDeps): Promise<void> {
+  {
     if (ctx.get('origin')) {
       throw new GatewayError(403, 'requests from web pages are refused: AI Gate serves Codex, which sends no Origin header', 'invalid_request_error', 'forbidden_origin');
     }
@@ -41,7 +53,7 @@ export function codexRoutes(deps: GatewayDeps): Middleware {
     if (route === 'models') return serveModels(ctx.req, ctx.res, deps, { query, pinned });
     const body = await parseResponsesBody(ctx.req);
     await forward(ctx.req, ctx.res, deps, { route, method, query, body, pinned });
-  };
+  }
 }
 
 export async function startGateway(deps: GatewayDeps, address: ListenAddress, extra: Middleware[] = []): Promise<Gateway> {
@@ -49,7 +61,9 @@ export async function startGateway(deps: GatewayDeps, address: ListenAddress, ex
   const app = new Koa();
   app.silent = true;
   app.use(handleErrors);
-  app.use(codexRoutes(deps));
+  // Handlers still running (a relay finishing its bookkeeping); close() waits for them.
+  const handlers = new Set<Promise<unknown>>();
+  app.use(codexRoutes(deps, handlers));
   for (const mw of extra) app.use(mw);
   app.use((ctx) => {
     ctx.status = 404;
@@ -83,9 +97,10 @@ export async function startGateway(deps: GatewayDeps, address: ListenAddress, ex
   return {
     server,
     url: `http://${host}:${port}`,
-    close: (drainMs = DRAIN_MS) => {
+    close: async (drainMs = DRAIN_MS) => {
       draining = true;
-      return drain(server, drainMs);
+      await drain(server, drainMs);
+      await Promise.allSettled([...handlers]);
     },
   };
 }

@@ -14,6 +14,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 export const BACKOFF_BASE_MS = 30_000;
 export const BACKOFF_MAX_MS = 30 * 60_000;
 const QUOTA_FLUSH_MS = 30_000;
+/** Health changes are batched: a failover costs no store write on the request path. */
+const HEALTH_FLUSH_MS = 500;
 
 /**
  * Owns each account's health while the gateway runs. Changes take effect in
@@ -24,17 +26,30 @@ export class AccountHealth {
   private timer?: NodeJS.Timeout;
   private timerAt?: number;
   private pendingQuota = new Map<string, Quota>();
-  private quotaTimer?: NodeJS.Timeout;
+  private pendingHealth = new Map<string, Health>();
+  private flushTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly store: Store,
     private readonly bus: EventBus,
     private readonly clock: Clock = systemClock,
-  ) {}
+  ) {
+    store.overlay((data) => {
+      for (const a of data.accounts) {
+        const h = this.pendingHealth.get(a.id);
+        if (h) a.health = h;
+      }
+    });
+  }
+
+  /** The account's health as last set here (newer than the store until the next flush). */
+  of(account: AccountRecord): Health {
+    return this.pendingHealth.get(account.id) ?? account.health;
+  }
 
   /** The account's health now: a cooldown or backoff that has passed reads as ok. */
   current(account: AccountRecord): Health {
-    const h = account.health;
+    const h = this.of(account);
     if ((h.state === 'cooling' || h.state === 'degraded') && (h.until ?? 0) <= this.clock.now()) {
       return { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 };
     }
@@ -43,7 +58,7 @@ export class AccountHealth {
 
   /** Out of quota or rate limited: unusable until `resetsAt`, or a backoff when the upstream did not say. */
   coolDown(account: AccountRecord, reason: string, resetsAt?: number): number {
-    const failures = (account.health.failures ?? 0) + 1;
+    const failures = (this.of(account).failures ?? 0) + 1;
     const until = resetsAt && resetsAt > this.clock.now() ? resetsAt : this.clock.now() + backoff(failures);
     this.set(account, { state: 'cooling', until, reason, failures });
     return until;
@@ -51,7 +66,7 @@ export class AccountHealth {
 
   /** Failed transiently (5xx, reset, timeout, cut stream): tried only when no healthy account is left. */
   degrade(account: AccountRecord, reason: string): number {
-    const failures = (account.health.failures ?? 0) + 1;
+    const failures = (this.of(account).failures ?? 0) + 1;
     const until = this.clock.now() + backoff(failures);
     this.set(account, { state: 'degraded', until, reason, failures });
     return until;
@@ -62,10 +77,11 @@ export class AccountHealth {
   }
 
   succeeded(account: AccountRecord): void {
-    const h = account.health;
+    const h = this.of(account);
     if (h.state === 'ok' && !h.failures) return;
     if (h.state === 'needs-login') return;
-    if (h.state !== 'ok' && (h.until ?? 0) > this.clock.now()) return; // a late success of an older request
+    // A stream that began before the account ran out of quota may still end well; it says nothing about the quota.
+    if (h.state === 'cooling' && (h.until ?? 0) > this.clock.now()) return;
     this.set(account, { state: 'ok' });
   }
 
@@ -76,7 +92,7 @@ export class AccountHealth {
     const now = this.clock.now();
     let next = Infinity;
     for (const account of this.store.data.accounts) {
-      const h = account.health;
+      const h = this.of(account);
       if (h.state !== 'cooling' && h.state !== 'degraded') continue;
       if ((h.until ?? 0) <= now) this.set(account, { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 }, 'reset');
       else next = Math.min(next, h.until!);
@@ -87,26 +103,37 @@ export class AccountHealth {
   recordQuota(account: AccountRecord, quota: Quota): void {
     account.quota = quota;
     this.pendingQuota.set(account.id, quota);
-    if (!this.quotaTimer) {
-      this.quotaTimer = setTimeout(() => void this.flushQuota(), QUOTA_FLUSH_MS);
-      this.quotaTimer.unref();
-    }
+    this.flushLater(QUOTA_FLUSH_MS);
   }
 
-  async flushQuota(): Promise<void> {
-    clearTimeout(this.quotaTimer);
-    this.quotaTimer = undefined;
-    if (!this.pendingQuota.size) return;
-    const pending = this.pendingQuota;
+  /** Writes pending health and quota to the store in one update (off the request path). */
+  async flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (!this.pendingQuota.size && !this.pendingHealth.size) return;
+    const quota = this.pendingQuota;
+    const health = new Map(this.pendingHealth);
     this.pendingQuota = new Map();
     await this.store
       .update((data) => {
         for (const a of data.accounts) {
-          const q = pending.get(a.id);
+          const q = quota.get(a.id);
           if (q && (a.quota?.updatedAt ?? 0) <= q.updatedAt) a.quota = q;
+          const h = health.get(a.id);
+          if (h) a.health = h;
         }
       })
-      .catch((err) => console.error(`aigate: could not save quota: ${err.message}`));
+      .then(() => {
+        // Keep what changed again while this was being written.
+        for (const [id, h] of health) if (this.pendingHealth.get(id) === h) this.pendingHealth.delete(id);
+      })
+      .catch((err) => console.error(`aigate: could not save account health and quota: ${err.message}`));
+  }
+
+  private flushLater(ms: number): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => void this.flush(), ms);
+    this.flushTimer.unref();
   }
 
   close(): void {
@@ -114,7 +141,9 @@ export class AccountHealth {
   }
 
   private set(account: AccountRecord, health: Health, reason?: string): void {
-    const from: HealthState = account.health.state;
+    const from: HealthState = this.of(account).state;
+    // Memory is the truth while the gateway runs; the store catches up within HEALTH_FLUSH_MS.
+    this.pendingHealth.set(account.id, health);
     account.health = health;
     if (from !== health.state) {
       this.bus.emit('account-state', {
@@ -127,13 +156,7 @@ export class AccountHealth {
       });
     }
     log('%s: %s → %s (%s)', account.name, from, health.state, health.reason ?? '');
-    const id = account.id;
-    void this.store
-      .update((data) => {
-        const stored = data.accounts.find((a) => a.id === id);
-        if (stored) stored.health = health;
-      })
-      .catch((err) => console.error(`aigate: could not save the health of ${account.name}: ${err.message}`));
+    this.flushLater(HEALTH_FLUSH_MS);
     if (health.until) this.sweepAt(health.until);
   }
 

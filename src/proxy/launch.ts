@@ -3,7 +3,10 @@ import { EventBus } from '../state/events.js';
 import { resolvePaths, type Paths } from '../state/paths.js';
 import { Vault, type Keychain } from '../state/secrets.js';
 import { Store } from '../state/store.js';
-import { StoredTokens, type TokenSource } from '../state/tokens.js';
+import { StatsRecorder } from '../state/stats.js';
+import { startTokenRefresh } from '../state/refresh-scheduler.js';
+import type { TokenSource } from '../state/tokens.js';
+import { adminApi, type AdminApi, type AdminOptions } from './admin-api.js';
 import { Conversations } from './conversations.js';
 import type { GatewayDeps } from './failover.js';
 import { startGateway, type Gateway } from './gateway.js';
@@ -18,16 +21,22 @@ export interface LaunchOptions {
   clock?: Clock;
   /** `null`: no OS keychain (key file); `undefined`: ask the OS. */
   keychain?: Keychain | null;
-  /** Replaces the stored-secret token source (tests, OAuth refresh). */
+  /** Replaces the refreshing token source (tests). */
   tokens?: (vault: Vault, store: Store, bus: EventBus) => TokenSource;
-  /** Routes mounted after the Codex routes (admin API, popovers). */
+  /** Routes mounted after the Codex routes and the admin API. */
   extra?: (deps: RunningGateway) => Middleware[];
+  admin?: AdminOptions;
 }
 
 export interface RunningGateway extends GatewayDeps {
   paths: Paths;
+  /** The environment the gateway was launched with (issuer, callback ports for in-app sign-in). */
+  env: NodeJS.ProcessEnv;
   vault: Vault;
   gateway: Gateway;
+  admin: AdminApi;
+  /** Absent when statistics are off (`AIGATE_STATS=off`). */
+  stats?: StatsRecorder;
   stop(drainMs?: number): Promise<void>;
 }
 
@@ -42,25 +51,38 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
   const health = new AccountHealth(store, bus, clock);
   const conversations = new Conversations(paths);
   await conversations.load();
+  const refresh = options.tokens ? undefined : startTokenRefresh({ paths, store, vault, bus, env, clock, onNeedsLogin: (a, why) => health.needsLogin(a, why) });
   const deps: GatewayDeps = {
     store,
     bus,
     clock,
     health,
     conversations,
-    tokens: options.tokens ? options.tokens(vault, store, bus) : new StoredTokens(vault),
+    tokens: options.tokens ? options.tokens(vault, store, bus) : refresh!.tokens,
     urls: { chatgptBaseUrl: env.AIGATE_CHATGPT_BASE_URL || DEFAULT_CHATGPT_BASE_URL },
     headersTimeoutMs: Number(env.AIGATE_HEADERS_TIMEOUT_MS) || 60_000,
   };
   store.watch(() => bus.emit('accounts-changed'));
   health.sweep();
-  const running = { ...deps, paths, vault } as RunningGateway;
-  running.gateway = await startGateway(deps, options.address, options.extra?.(running) ?? []);
+  const stats = env.AIGATE_STATS === 'off' ? undefined : startStats(paths, store, bus, clock);
+  const running = { ...deps, paths, vault, stats, env } as RunningGateway;
+  running.admin = await adminApi(running, options.admin);
+  running.gateway = await startGateway(deps, options.address, [running.admin.middleware, ...(options.extra?.(running) ?? [])]);
   running.stop = async (drainMs?: number) => {
+    running.admin.close();
     await running.gateway.close(drainMs);
+    await refresh?.stop();
     health.close();
     store.close();
-    await Promise.all([health.flushQuota(), conversations.save()]);
+    await Promise.all([health.flush(), conversations.save(), stats?.stop()]);
+    await store.idle();
   };
   return running;
+}
+
+/** Statistics go to `data/stats/` in batches; old days are removed now and on the first write of each day. */
+function startStats(paths: Paths, store: Store, bus: EventBus, clock: Clock): StatsRecorder {
+  const stats = new StatsRecorder(paths, bus, { clock, retentionDays: () => store.data.settings.statsRetentionDays });
+  void stats.prune().catch((err) => console.error(`aigate: could not remove old statistics: ${err.message}`));
+  return stats;
 }

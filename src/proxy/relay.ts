@@ -66,16 +66,20 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
   }
   const ttfb = performance.now() - started;
   return new Promise((resolve) => {
-    up.on('data', tap.push);
-    up.on('error', () => undefined); // reported through `complete` below
-    up.once('close', () => {
+    const finish = () => {
       const complete = up.complete && !up.errored;
       if (!res.writableEnded && !res.destroyed) {
         if (complete) up.unpipe(res);
         res.end();
       }
       resolve({ complete, clientGone: !res.writableFinished && res.destroyed, tap, ttfb });
-    });
+    };
+    // A response that fit in the peeked chunks has ended and closed already (its 'close' fired while
+    // peekFirstEvent held it paused): waiting for 'close' would never end the relay.
+    if (up.closed) return finish();
+    up.on('data', tap.push);
+    up.on('error', () => undefined); // reported through `complete` above
+    up.once('close', finish);
     up.pipe(res, { end: true });
     up.resume();
   });

@@ -1,44 +1,104 @@
 import type { TokenUsage } from '../state/events.js';
 
-/** Bytes kept from the end of a response: enough for any terminal event's type, error and usage. */
+/** Bytes kept from the end of a response: enough for any terminal event's usage and error. */
 const TAIL_BYTES = 64 * 1024;
+/** Bytes kept from the start of the last event: enough for its `event:` line or `"type"`. */
+const HEAD_BYTES = 512;
 const BOUNDARY = Buffer.from('\n\n');
 const USAGE_KEY = Buffer.from('"usage":');
+const TYPE = /^event: *(\S+)|"type" *: *"([^"]+)"/m;
 
 export interface TapResult {
-  /** The `type` of the last complete SSE event, e.g. `response.completed`. */
+  /** The `type` of the last SSE event, e.g. `response.completed`. */
   lastType?: string;
-  /** The last event's JSON when it fit in the tail. */
+  /** The last event's JSON, for `response.failed` (its error), when it fit in the tail. */
   lastEvent?: Record<string, unknown>;
   usage?: TokenUsage;
 }
 
 /**
- * Reads a response as it passes without delaying or altering it. Each chunk
- * costs one array push: the tap keeps references to the last ~64 KiB and only
- * looks at them when the response ends. `response.completed` carries the whole
- * output before its `usage`, so the usage object is always in the tail even
- * when the event itself is megabytes long.
+ * Reads a response as it passes without delaying or altering it. It copies
+ * the bytes it needs (the last 64 KiB, and the head of the last event) instead
+ * of holding on to the upstream's chunks, so every chunk can be collected as
+ * soon as the socket has written it. `response.completed` repeats the whole
+ * output before its `usage`, so the usage is always in the tail and the type in
+ * the head, however long the event.
  */
 export class ResponseTap {
-  private chunks: Buffer[] = [];
-  private size = 0;
+  private tail = Buffer.allocUnsafe(16 * 1024);
+  private tailLen = 0;
+  private head = Buffer.allocUnsafe(HEAD_BYTES);
+  private headLen = 0;
+  /** Offset (in the whole response) where the last event began. */
+  private eventStart = 0;
+  /** The data so far ends with a boundary: the next byte begins an event. */
+  private startsNext = true;
+  private lastByte = 0;
   bytes = 0;
 
   readonly push = (chunk: Buffer): void => {
-    this.chunks.push(chunk);
-    this.size += chunk.length;
+    const before = this.bytes;
     this.bytes += chunk.length;
-    while (this.size - this.chunks[0]!.length >= TAIL_BYTES) this.size -= this.chunks.shift()!.length;
+    this.noteEvents(chunk, before);
+    this.append(chunk);
   };
 
-  result(): TapResult {
-    const tail = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-    const event = lastEvent(tail);
-    const usageSource = event?.response ?? event;
-    const usage = usageFrom((usageSource as Record<string, unknown> | undefined)?.usage) ?? usageFrom(lastUsageObject(tail));
-    return { lastType: typeof event?.type === 'string' ? event.type : undefined, lastEvent: event, usage };
+  private append(chunk: Buffer): void {
+    if (chunk.length >= TAIL_BYTES) {
+      if (this.tail.length < TAIL_BYTES) this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+      chunk.copy(this.tail, 0, chunk.length - TAIL_BYTES);
+      this.tailLen = TAIL_BYTES;
+      return;
+    }
+    if (this.tailLen + chunk.length > this.tail.length) {
+      if (this.tail.length < 2 * TAIL_BYTES) {
+        const grown = Buffer.allocUnsafe(Math.min(2 * TAIL_BYTES, Math.max(this.tail.length * 2, this.tailLen + chunk.length)));
+        this.tail.copy(grown, 0, 0, this.tailLen);
+        this.tail = grown;
+      }
+      if (this.tailLen + chunk.length > this.tail.length) {
+        // Full: keep only what the tail needs, then append.
+        const keep = TAIL_BYTES - chunk.length;
+        this.tail.copy(this.tail, 0, this.tailLen - keep, this.tailLen);
+        this.tailLen = keep;
+      }
+    }
+    chunk.copy(this.tail, this.tailLen);
+    this.tailLen += chunk.length;
   }
+
+  /** Finds where the last event that begins in `chunk` starts (a boundary may straddle chunks) and keeps its head. */
+  private noteEvents(chunk: Buffer, offset: number): void {
+    const n = chunk.length;
+    if (!n) return;
+    const straddles = this.lastByte === 0x0a && chunk[0] === 0x0a;
+    // The greatest `\n\n` that has event bytes after it within this chunk.
+    const at = n >= 3 ? chunk.lastIndexOf(BOUNDARY, n - 3) : -1;
+    const start = at >= 0 ? at + 2 : straddles && n > 1 ? 1 : this.startsNext ? 0 : -1;
+    let from = 0;
+    if (start >= 0) {
+      this.eventStart = offset + start;
+      this.headLen = 0;
+      from = start;
+    }
+    if (this.headLen < HEAD_BYTES) this.headLen += chunk.copy(this.head, this.headLen, from, Math.min(n, from + HEAD_BYTES - this.headLen));
+    this.startsNext = n >= 2 ? chunk[n - 2] === 0x0a && chunk[n - 1] === 0x0a : straddles;
+    this.lastByte = chunk[n - 1]!;
+  }
+
+  result(): TapResult {
+    const tail = this.tail.subarray(0, this.tailLen);
+    const lastType = typeIn(this.head.subarray(0, this.headLen));
+    let lastEvent: Record<string, unknown> | undefined;
+    const fromEnd = this.bytes - this.eventStart;
+    if (lastType === 'response.failed' && fromEnd <= tail.length) lastEvent = eventJson(tail.subarray(tail.length - fromEnd));
+    return { lastType, lastEvent, usage: usageFrom(lastUsageObject(tail)) };
+  }
+}
+
+function typeIn(head: Buffer): string | undefined {
+  const m = TYPE.exec(head.toString('latin1'));
+  return m ? (m[1] ?? m[2]) : undefined;
 }
 
 /** The first complete SSE event of a stream, once `buffered` holds one. */
@@ -48,24 +108,14 @@ export function firstEvent(buffered: Buffer): { event?: Record<string, unknown>;
   return { event: eventJson(buffered.subarray(0, end)), complete: true };
 }
 
-function lastEvent(tail: Buffer): Record<string, unknown> | undefined {
-  let end = tail.length;
-  while (end > 0 && (tail[end - 1] === 0x0a || tail[end - 1] === 0x0d)) end--;
-  if (end === 0) return undefined;
-  const start = tail.lastIndexOf(BOUNDARY, end - 1);
-  if (start < 0 && tail.length >= TAIL_BYTES) return undefined; // began before the tail
-  const text = tail.subarray(start < 0 ? 0 : start + 2, end);
-  return eventJson(text) ?? jsonObject(text.toString('utf8'));
-}
-
-/** The JSON of an SSE event's `data:` lines. */
+/** The JSON of an SSE event's `data:` lines, or of a plain JSON body. */
 function eventJson(block: Buffer): Record<string, unknown> | undefined {
   const text = block.toString('utf8');
   let data = '';
   for (const line of text.split('\n')) {
     if (line.startsWith('data:')) data += (data ? '\n' : '') + line.slice(line[5] === ' ' ? 6 : 5).replace(/\r$/, '');
   }
-  return data ? jsonObject(data) : undefined;
+  return jsonObject(data || text);
 }
 
 function jsonObject(text: string): Record<string, unknown> | undefined {
@@ -77,7 +127,7 @@ function jsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The last `"usage":{…}` object in the tail, for events too long to keep whole. */
+/** The last `"usage":{…}` object in the tail (usage objects hold only numbers and nested objects). */
 function lastUsageObject(tail: Buffer): unknown {
   const at = tail.lastIndexOf(USAGE_KEY);
   if (at < 0) return undefined;
@@ -86,14 +136,14 @@ function lastUsageObject(tail: Buffer): unknown {
   let depth = 0;
   for (let i = open; i < tail.length; i++) {
     if (tail[i] === 0x7b) depth++;
-    else if (tail[i] === 0x7d && --depth === 0) return jsonObject(tail.subarray(open, i + 1).toString('utf8'));
+    else if (tail[i] === 0x7d && --depth === 0) return jsonObject(tail.subarray(open, i + 1).toString('latin1'));
   }
   return undefined;
 }
 
 function usageFrom(u: unknown): TokenUsage | undefined {
   if (!u || typeof u !== 'object') return undefined;
-  const o = u as Record<string, any>;
+  const o = u as { input_tokens?: number; output_tokens?: number; total_tokens?: number; input_tokens_details?: { cached_tokens?: number }; output_tokens_details?: { reasoning_tokens?: number } };
   if (typeof o.input_tokens !== 'number' && typeof o.output_tokens !== 'number') return undefined;
   const input = o.input_tokens ?? 0;
   const output = o.output_tokens ?? 0;

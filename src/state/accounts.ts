@@ -64,6 +64,10 @@ export class AccountError extends Error {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what these refuse
+const CONTROL = /[\s\x00-\x1f\x7f]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_ONLY = /[\x00-\x1f\x7f]/g;
 
 export function checkName(name: string): string {
   if (!NAME.test(name)) {
@@ -78,7 +82,7 @@ export function checkName(name: string): string {
 export function checkBaseUrl(input: string): string {
   let url: URL;
   try {
-    if (/[\s\x00-\x1f\x7f]/.test(input)) throw new Error('control characters');
+    if (CONTROL.test(input)) throw new Error('control characters');
     url = new URL(input);
   } catch {
     throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
@@ -94,12 +98,12 @@ export function checkBaseUrl(input: string): string {
 export function checkApiKey(key: string): string {
   const trimmed = key.trim();
   if (!trimmed) throw new AccountError('the API key is empty');
-  if (/[\s\x00-\x1f\x7f]/.test(trimmed)) throw new AccountError('the API key contains whitespace or control characters');
+  if (CONTROL.test(trimmed)) throw new AccountError('the API key contains whitespace or control characters');
   return trimmed;
 }
 
 function printable(s: string): string {
-  return s.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, 80);
+  return s.replace(CONTROL_ONLY, '?').slice(0, 80);
 }
 
 export function findAccount(data: Readonly<StoreData>, nameOrId: string): AccountRecord | undefined {

@@ -45,7 +45,20 @@ export interface RequestRecord {
   ttfbMs?: number;
   totalMs: number;
   usage?: TokenUsage;
+  /** Response body bytes relayed to the client. */
+  bytes?: number;
   hops: { account: string; reason: FailoverReason; status?: number }[];
+}
+
+/** An official account's tokens changed hands: the tray notifies on `needs-login`. */
+export interface TokenRefreshEvent {
+  at: number;
+  account: string;
+  /** `refreshed`: AI Gate spent its refresh token; `adopted`: it took the tokens Codex refreshed; `needs-login`: sign in again. */
+  outcome: 'refreshed' | 'adopted' | 'needs-login';
+  /** The new tokens were also written to (or came from) Codex's auth.json. */
+  sharedWithCodex?: boolean;
+  reason?: string;
 }
 
 export interface TokenUsage {
@@ -62,6 +75,7 @@ export interface GatewayEvents {
   exhausted: [ExhaustedEvent];
   request: [RequestRecord];
   'accounts-changed': [];
+  'token-refresh': [TokenRefreshEvent];
 }
 
 /** The in-process bus that the tray, statistics and `aigate serve`'s log subscribe to. */

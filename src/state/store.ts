@@ -50,11 +50,15 @@ export class StoreError extends Error {
 
 /** The JSON file as lowdb sees it: atomic writes with mode 0600; only ENOENT reads as empty. */
 class StoreFile implements Adapter<StoreData> {
+  /** The text this process last wrote or read: a reload that finds it again has nothing new. */
+  lastText?: string;
+
   constructor(private readonly file: string) {}
 
   async read(): Promise<StoreData | null> {
     const text = await readTextIfExists(this.file);
     if (text === undefined) return null;
+    this.lastText = text;
     let raw: Record<string, unknown>;
     try {
       raw = JSON.parse(text);
@@ -69,7 +73,14 @@ class StoreFile implements Adapter<StoreData> {
   }
 
   async write(data: StoreData): Promise<void> {
-    await writeFileAtomically(this.file, JSON.stringify(data, null, 2) + '\n', { mode: FILE_MODE });
+    const text = JSON.stringify(data, null, 2) + '\n';
+    await writeFileAtomically(this.file, text, { mode: FILE_MODE });
+    this.lastText = text;
+  }
+
+  /** True when the file holds something this process has not seen (another process wrote it). */
+  async changed(): Promise<boolean> {
+    return (await readTextIfExists(this.file)) !== this.lastText;
   }
 }
 
@@ -100,13 +111,15 @@ async function migrate(raw: Record<string, unknown>, file: string): Promise<Stor
  */
 export class Store {
   private readonly db: Low<StoreData>;
+  private readonly adapter: StoreFile;
   private queue: Promise<unknown> = Promise.resolve();
   private watcher?: fs.FSWatcher;
   readonly file: string;
 
   private constructor(readonly paths: Paths) {
     this.file = storeFile(paths);
-    this.db = new Low(new StoreFile(this.file), defaultData());
+    this.adapter = new StoreFile(this.file);
+    this.db = new Low(this.adapter, defaultData());
   }
 
   static async open(paths: Paths): Promise<Store> {
@@ -128,21 +141,45 @@ export class Store {
   }
 
   private async locked<T>(change: (data: StoreData) => T): Promise<T> {
+    const adapter = this.adapter;
     // The lock needs the file to exist; creating it empty-but-valid is the same as "no store yet".
-    if (!fs.existsSync(this.file)) await this.db.write();
+    if (!fs.existsSync(this.file)) await adapter.write(this.db.data);
     const release = await lockfile.lock(this.file, {
       realpath: false,
       stale: 10_000,
       retries: { retries: 50, minTimeout: 10, maxTimeout: 200 },
     });
     try {
-      await this.db.read();
-      const result = change(this.db.data);
-      await this.db.write();
+      // Change a fresh copy from disk and swap it in only once it is written: until then readers keep
+      // seeing the in-memory data (which callers may already have changed the same way).
+      const fresh = (await adapter.read()) ?? defaultData();
+      const result = change(fresh);
+      await adapter.write(fresh);
+      this.swap(fresh);
       return result;
     } finally {
       await release();
     }
+  }
+
+  private overlays: ((data: StoreData) => void)[] = [];
+
+  /**
+   * Registers changes this process holds in memory ahead of the file (account
+   * health between flushes): they are laid over every newer copy read from disk.
+   */
+  overlay(apply: (data: StoreData) => void): void {
+    this.overlays.push(apply);
+  }
+
+  private swap(fresh: StoreData): void {
+    for (const apply of this.overlays) apply(fresh);
+    this.db.data = fresh;
+  }
+
+  /** Resolves once every update queued so far has been written. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
   }
 
   /** Re-reads the file when another process changes it; `onChange` runs after each reload. */
@@ -153,9 +190,15 @@ export class Store {
       if (name !== 'store.json' || pending) return;
       pending = setTimeout(() => {
         pending = undefined;
+        // Our own writes come back here too; only another process's change replaces what is in memory.
         this.queue = this.queue
-          .then(() => this.db.read())
-          .then(onChange, () => undefined);
+          .then(async () => {
+            if (!(await this.adapter.changed())) return;
+            const fresh = await this.adapter.read();
+            if (fresh) this.swap(fresh);
+            onChange();
+          })
+          .catch((err) => console.error(`aigate: could not reload ${this.file}: ${err.message}`));
       }, 20);
     });
     this.watcher.unref();

@@ -1,0 +1,115 @@
+/**
+ * The popovers' only way to the rest of AI Gate: the admin API on the same
+ * origin, authenticated by the session cookie the one-time login link set.
+ */
+
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+const BASE = '/aigate/api/';
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(BASE + path, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError('AI Gate is not answering. Is the gateway running?', 0);
+  }
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const error = (json as { error?: { message?: string; code?: string } } | undefined)?.error;
+    throw new ApiError(error?.message ?? `${method} ${path} answered ${res.status}`, res.status, error?.code);
+  }
+  return json as T;
+}
+
+export const api = {
+  get: <T>(path: string) => call<T>('GET', path),
+  post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, body),
+  put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
+  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
+  del: <T>(path: string) => call<T>('DELETE', path),
+};
+
+export const enc = encodeURIComponent;
+
+// --- shapes the admin API answers with (src/proxy/admin-*.ts) -----------
+
+export interface QuotaWindowView {
+  usedPercent: number;
+  windowMinutes?: number;
+  resetsAt?: number;
+}
+
+export interface AccountView {
+  id: string;
+  name: string;
+  kind: 'official' | 'third-party';
+  enabled: boolean;
+  active: boolean;
+  baseUrl?: string;
+  email?: string;
+  plan?: string;
+  health: { state: 'ok' | 'cooling' | 'degraded' | 'needs-login'; until?: number; reason?: string };
+  quota?: { primary?: QuotaWindowView; secondary?: QuotaWindowView; updatedAt: number };
+  status: string;
+  quotaLabel: string;
+}
+
+export interface StatsRow {
+  key: string;
+  start?: number;
+  requests: number;
+  errors: number;
+  failovers: number;
+  inputTokens: number;
+  cachedTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  totalTokens: number;
+  ttfbP50?: number;
+  ttfbP95?: number;
+  totalP50?: number;
+  totalP95?: number;
+}
+
+export interface StatsAnswer {
+  since: number;
+  until: number;
+  by: string;
+  recording: boolean;
+  rows: StatsRow[];
+  total: StatsRow;
+  failovers?: { at: number; from: string; to?: string; reason: string }[];
+}
+
+export interface RecentRecord {
+  kind: 'request' | 'failover';
+  at: number;
+  account?: string;
+  model?: string;
+  route?: string;
+  status?: number;
+  ttfbMs?: number;
+  totalMs?: number;
+  usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
+  hops?: { account: string; reason: string }[];
+}
