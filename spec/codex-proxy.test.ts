@@ -265,3 +265,26 @@ describe('aigate proxy (CLI)', () => {
     assert.equal(await fs.readFile(file, 'utf8'), 'model = "x"\nopenai_base_url = \n');
   });
 });
+
+describe('aigate doctor', () => {
+  it('reports each check with what to do, and fails when Codex is pointed at a gateway that is down', async () => {
+    await ensureBuilt();
+    const home = await tempHome();
+    const gw = await startGateway(home);
+    await fs.chmod(home.paths.data, 0o755);
+    const up = await runCli(['doctor', '--json', '--gateway-url', gw.gateway.url], home.env);
+    const report = JSON.parse(up.stdout) as { ok: boolean; checks: { name: string; status: string; message: string; fix?: string }[] };
+    const byName = Object.fromEntries(report.checks.map((c) => [c.name, c]));
+    assert.equal(byName.gateway!.status, 'ok');
+    assert.equal(byName.proxy!.status, 'warn');
+    assert.equal(byName.permissions!.status, 'warn');
+    assert.match(byName.permissions!.message, /data is 755, want 700/);
+    assert.equal(byName.key!.status, 'warn', 'no keychain here: the key file');
+    for (const c of report.checks) if (c.status !== 'ok') assert.ok(c.fix, `${c.name} says what to do`);
+
+    await proxyOn(await openState(home), { gatewayUrl: 'http://127.0.0.1:9' });
+    const down = await runCli(['doctor'], home.env);
+    assert.equal(down.code, 1);
+    assert.match(down.stdout, /FAIL {2}gateway: nothing answers at http:\/\/127\.0\.0\.1:9 .*Codex is pointed at it/);
+  });
+});

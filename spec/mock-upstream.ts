@@ -29,7 +29,7 @@ export type Plan =
   | { kind: 'cut'; afterEvents: number }
   | { kind: 'reset' }
   | { kind: 'hang' }
-  | { kind: 'tool-call'; command: string[] }
+  | { kind: 'tool-call'; name: string; arguments: Record<string, unknown> }
   /** Exactly these bytes, in these chunks, with these headers. */
   | { kind: 'raw'; status?: number; headers: Record<string, string>; chunks: (string | Buffer)[] }
   /** Headers and the first event, then nothing until the client goes away. */
@@ -48,6 +48,38 @@ export interface MockOptions {
   deltas?: number;
   /** Checks the bearer like the real backend would; `false` answers 401 (e.g. a token the mock auth server never issued or that expired). */
   authorize?: (authorization: string | undefined) => boolean;
+  /** Fails this share of unscripted requests with a random fault, drawn from `random` (seed it for repeatable runs). */
+  chaos?: { rate: number; random: () => number };
+}
+
+/** The faults a chaos run draws from: every way codex-protocol.md says an upstream can fail. */
+export const CHAOS_FAULTS = ['usage-limit', '500', '503', 'cut', 'reset', 'failed-first'] as const;
+
+function chaosPlan(random: () => number): Plan {
+  const fault = CHAOS_FAULTS[Math.floor(random() * CHAOS_FAULTS.length)]!;
+  switch (fault) {
+    case 'usage-limit':
+      return { kind: 'usage-limit', resetsAt: Math.floor(Date.now() / 1000) + 2 };
+    case '500':
+    case '503':
+      return { kind: 'status', status: Number(fault) };
+    case 'cut':
+      return { kind: 'cut', afterEvents: 2 + Math.floor(random() * 3) };
+    case 'reset':
+      return { kind: 'reset' };
+    case 'failed-first':
+      return { kind: 'failed-first', code: 'server_error' };
+  }
+}
+
+/** A small seeded PRNG (mulberry32) for repeatable chaos. */
+export function seeded(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 export interface MockUpstream {
@@ -56,8 +88,10 @@ export interface MockUpstream {
   seen: SeenRequest[];
   plans: Plan[];
   options: MockOptions;
-  /** Responses (POST /responses) the mock answered, by kind. */
+  /** Responses (POST /responses) the mock answered. */
   served: number;
+  /** What each of those got: `ok`, `usage-limit`, `503`, `cut`, … */
+  log: string[];
   close(): Promise<void>;
 }
 
@@ -95,9 +129,9 @@ export function answerEvents(options: { text: string; tag: string; reasoning?: b
   return events;
 }
 
-function toolCallEvents(tag: string, command: string[]): string[] {
+function toolCallEvents(tag: string, name: string, args: Record<string, unknown>): string[] {
   const id = `resp_${tag}_${++responseCounter}`;
-  const item = { id: `fc_${tag}_${responseCounter}`, type: 'function_call', call_id: `call_${tag}_${responseCounter}`, name: 'shell', arguments: JSON.stringify({ command }), status: 'completed' };
+  const item = { id: `fc_${tag}_${responseCounter}`, type: 'function_call', call_id: `call_${tag}_${responseCounter}`, name, arguments: JSON.stringify(args), status: 'completed' };
   return [
     sseEvent('response.created', { response: { id, status: 'in_progress', output: [] } }),
     sseEvent('response.output_item.added', { output_index: 0, item: { ...item, arguments: '' } }),
@@ -116,7 +150,7 @@ function decodeJson(raw: Buffer, encoding: string | undefined): any {
 }
 
 export async function startMockUpstream(options: MockOptions): Promise<MockUpstream> {
-  const mock: MockUpstream = { url: '', port: 0, seen: [], plans: [], options, served: 0, close: async () => undefined };
+  const mock: MockUpstream = { url: '', port: 0, seen: [], plans: [], options, served: 0, log: [], close: async () => undefined };
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -152,7 +186,9 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
       return;
     }
     mock.served++;
-    const plan = mock.plans.shift() ?? { kind: 'ok' };
+    const chaos = mock.options.chaos;
+    const plan = mock.plans.shift() ?? (chaos && chaos.random() < chaos.rate ? chaosPlan(chaos.random) : { kind: 'ok' });
+    mock.log.push(plan.kind === 'status' ? String(plan.status) : plan.kind);
     const sse = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers };
     const json = (status: number, body: unknown, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers, ...extra });
@@ -206,7 +242,7 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
         return;
       case 'tool-call':
         res.writeHead(200, sse);
-        res.end(toolCallEvents(tag, plan.command).join(''));
+        res.end(toolCallEvents(tag, plan.name, plan.arguments).join(''));
         return;
       case 'ok': {
         const text = plan.text ?? `Hello from ${tag}.`;
