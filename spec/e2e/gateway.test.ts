@@ -69,7 +69,8 @@ describe('Codex through AI Gate', () => {
     if (login.kind === 'chatgpt') await upsertOfficial(gw.store, gw.vault, login.tokens, 'gate');
 
     const codexOwn = officialTokens({ accountId: 'acct-codex', email: 'codex@example.com' });
-    const run = await runCodex(execArgs('Say hello', providerArgs(gw.base, { requiresOpenaiAuth: true })), await codexHome(home, codexAuthJson(codexOwn)));
+    const config = [...providerArgs(gw.base, { requiresOpenaiAuth: true }), '-c', `chatgpt_base_url="${chatgpt.url}/backend-api/"`];
+    const run = await runCodex(execArgs('Say hello', config), await codexHome(home, codexAuthJson(codexOwn)));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Hello from C\./);
     const seen = chatgpt.seen.filter((s) => s.path === '/backend-api/codex/responses').at(-1)!;
