@@ -11,6 +11,18 @@ const groups = {
 const wanted = process.argv.slice(2).filter((a) => groups[a]);
 const run = wanted.length ? wanted : Object.keys(groups);
 
+/** What a group needs on the machine beyond npm packages, with the Debian package that brings it. */
+const needs = {
+  e2e: [['unshare', 'util-linux'], ['ip', 'iproute2']],
+  browser: [['unshare', 'util-linux'], ['ip', 'iproute2'], ['chromium', 'chromium']],
+};
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+const missing = [...new Set(run.flatMap((name) => (needs[name] ?? []).filter(([command]) => !has(command)).map(([, pkg]) => pkg)))];
+if (missing.length) {
+  console.error(`npm test needs ${missing.join(', ')} (Debian: apt-get install ${missing.join(' ')}); .ci/run installs them.`);
+  process.exit(1);
+}
+
 const build = spawnSync('node', ['build/build.js'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 

@@ -2,10 +2,12 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { UpstreamTarget } from './providers.js';
 
-// One keep-alive pool per scheme: most turns go to the same one or two hosts.
+// One keep-alive pool per scheme: most turns go to the same one or two hosts. No cap on sockets per
+// host: every streaming turn holds its own HTTP/1.1 connection for minutes, so a cap would queue the
+// next turn behind them and its headers timeout would count the wait (the soak's 500 streams hit that).
 const agents = {
-  'http:': new http.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
+  'http:': new http.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' }),
 };
 
 export class UpstreamError extends Error {
