@@ -76,7 +76,7 @@ describe('tray actions', () => {
     const core = await startCore({ address: { host: '127.0.0.1', port }, env: home.env, paths: home.paths, keychain: null });
     try {
       assert.equal(core.running, undefined);
-      assert.match(core.gatewayError!, new RegExp(`127\\.0\\.0\\.1:${port} is in use`));
+      assert.match(core.gatewayError!, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`));
       const { host } = recordingHost();
       await addProvider(running, 'a', 'https://a.example.com/v1');
       await performAction({ kind: 'use-account', name: 'a' }, core, host);

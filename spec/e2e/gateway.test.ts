@@ -69,7 +69,11 @@ describe('Codex through AI Gate', () => {
     if (login.kind === 'chatgpt') await upsertOfficial(gw.store, gw.vault, login.tokens, 'gate');
 
     const codexOwn = officialTokens({ accountId: 'acct-codex', email: 'codex@example.com' });
-    const config = [...providerArgs(gw.base, { requiresOpenaiAuth: true }), '-c', `chatgpt_base_url="${chatgpt.url}/backend-api/"`];
+    // Codex's own ChatGPT-mode calls (connectors, account checks) go straight to chatgpt_base_url with
+    // Codex's token, not through the gateway: give them a server of their own so they fail fast.
+    const sideband = await startMockUpstream({ tag: 'side' });
+    after(() => sideband.close());
+    const config = [...providerArgs(gw.base, { requiresOpenaiAuth: true }), '-c', `chatgpt_base_url="${sideband.url}/backend-api/"`];
     const run = await runCodex(execArgs('Say hello', config), await codexHome(home, codexAuthJson(codexOwn)));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Hello from C\./);

@@ -1,2 +1,435 @@
-import { Scenario } from './report.js';
-export async function crashScenario(..._a: unknown[]) { return new Scenario('crash stub').done(); }
+/**
+ * Scenario 3, faults in AI Gate itself: `kill -9` of `aigate serve` and of a
+ * CLI process in the middle of store writes (admin API account changes),
+ * statistics batches, token refreshes (against the mock OAuth server, which
+ * rotates refresh tokens) and config.toml edits, round after round. After
+ * every kill: the store loads; no acknowledged account change is lost; the
+ * refresh token AI Gate holds is the one the auth server considers live (or
+ * the kill landed in the window between the server's rotation and the store
+ * write — counted); auth.json and config.toml are whole, known versions.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { startMockAuth, authJsonFor, type MockAuth } from '../mock-auth.js';
+import { Store } from '../../src/state/store.js';
+import { Vault } from '../../src/state/secrets.js';
+import type { Paths } from '../../src/state/paths.js';
+import { performance } from 'node:perf_hooks';
+import { admin, codexBody, percentile, sleep, streamRequest } from './client.js';
+import { freePort, makeHome, runCli, spawnCli, startServe, stopChild, type Home } from './processes.js';
+import { Scenario, type ScenarioResult } from './report.js';
+import { addAccount, adminToken, apiKey, type Suite } from './rig.js';
+
+export const ORIGINAL_CONFIG = `# Codex config the user wrote by hand
+model = "gpt-5.1-codex"   # keep this comment
+
+[mcp_servers.docs]
+command = "npx"
+args = ["-y", "docs-mcp"]
+`;
+
+const TRIGGERS = ['refresh', 'store-write', 'stats', 'cli', 'random'] as const;
+type Trigger = (typeof TRIGGERS)[number];
+const POOL = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
+
+const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
+
+interface Tally {
+  rounds: number;
+  byTrigger: Record<string, number>;
+  storeLoads: number;
+  accountsLost: number;
+  accountsResurrected: number;
+  tokenLive: number;
+  /** The kill landed after the auth server rotated the token and before AI Gate's store write. */
+  tokenWindow: number;
+  tokenOther: number;
+  authJsonWhole: number;
+  /** auth.json still held the token before the last rotation (killed between the store write and auth.json's). */
+  authJsonBehind: number;
+  /** ...and the next `aigate serve` brought it up to date. */
+  authJsonRepaired: number;
+  configWhole: number;
+  configOther: number;
+  statsLines: number;
+  statsBad: number;
+  locksLeft: number;
+  tempFilesLeft: number;
+  tempNames: string[];
+  unexpectedAnswers: string[];
+  lockWaits: string[];
+  cliKilled: number;
+  serveStartFailures: string[];
+}
+
+function pathsOf(home: Home): Paths {
+  return { home: home.aigateHome, data: path.join(home.aigateHome, 'data'), codexHome: home.codexHome };
+}
+
+function readRefreshToken(vault: Vault, data: { accounts: { kind: string; secret: string }[] }): string | undefined {
+  const official = data.accounts.find((a) => a.kind === 'official');
+  return official ? (vault.openJson(official.secret) as { refreshToken: string }).refreshToken : undefined;
+}
+
+/** Lock folders (proper-lockfile) under data/ — and the temp files of interrupted atomic writes. */
+function leftovers(paths: Paths): { locks: string[]; temps: string[] } {
+  const locks: string[] = [];
+  const temps: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.name.endsWith('.lock')) locks.push(p);
+      else if (e.isDirectory() && e.name.endsWith('.tmp')) temps.push(p);
+      else if (e.isDirectory()) walk(p);
+      else if (/\.\d+$|\.tmp$/.test(e.name) || /\.[0-9a-f]{8,}$/.test(e.name)) temps.push(p);
+    }
+  };
+  walk(paths.data);
+  for (const e of fs.readdirSync(paths.codexHome)) if (/^(config\.toml|auth\.json)\./.test(e)) temps.push(path.join(paths.codexHome, e));
+  return { locks, temps };
+}
+
+/**
+ * The rounds themselves, on one home that keeps accumulating state: what the
+ * soak runs 30 / 200 times and `npm test` a handful.
+ */
+export async function crashRounds(
+  suite: Pick<Suite, 'logs' | 'root' | 'mock' | 'secrets' | 'homes'>,
+  options: { rounds: number; lockRounds: number },
+): Promise<{ tally: Tally; failures: string[]; auth: MockAuth; window: { store: number[]; authJson: number[] } }> {
+  const failures: string[] = [];
+  const auth = await startMockAuth({ accountId: 'acct-soak', userId: 'user-soak', email: 'soak@example.com' });
+  auth.accessTtlSeconds = 120; // always "due" for the scheduler (5 min margin): it refreshes on every tick
+  const port = await freePort();
+  const home = makeHome(suite.root, `crash-${Date.now()}`, {
+    AIGATE_AUTH_ISSUER: auth.url,
+    AIGATE_SCHEDULER_INTERVAL: '250ms',
+    AIGATE_LISTEN: `127.0.0.1:${port}`,
+  });
+  suite.homes.push(home);
+  const paths = pathsOf(home);
+  const configFile = path.join(home.codexHome, 'config.toml');
+  const authFile = path.join(home.codexHome, 'auth.json');
+  const tally: Tally = {
+    rounds: 0,
+    byTrigger: {},
+    storeLoads: 0,
+    accountsLost: 0,
+    accountsResurrected: 0,
+    tokenLive: 0,
+    tokenWindow: 0,
+    tokenOther: 0,
+    authJsonWhole: 0,
+    authJsonBehind: 0,
+    authJsonRepaired: 0,
+    configWhole: 0,
+    configOther: 0,
+    statsLines: 0,
+    statsBad: 0,
+    locksLeft: 0,
+    tempFilesLeft: 0,
+    tempNames: [],
+    unexpectedAnswers: [],
+    lockWaits: [],
+    cliKilled: 0,
+    serveStartFailures: [],
+  };
+
+  // The user's setup: a hand-written config.toml, Codex signed in (shared with AI Gate), one third-party key.
+  fs.writeFileSync(configFile, ORIGINAL_CONFIG);
+  const signIn = async () => {
+    const tokens = auth.issue();
+    fs.writeFileSync(authFile, authJsonFor(tokens), { mode: 0o600 });
+    const r = await runCli(['accounts', 'import', '--name', 'soak'], home, suite.logs);
+    if (r.code !== 0) throw new Error(`aigate accounts import failed: ${r.stderr}`);
+  };
+  await signIn();
+  await addAccount(suite as Suite, home, 'tp', `${suite.mock.url}/acct/tp/v1`);
+  const on = await runCli(['proxy', 'on'], home, suite.logs);
+  if (on.code !== 0) throw new Error(`aigate proxy on failed: ${on.stderr}`);
+  const proxied = fs.readFileSync(configFile, 'utf8');
+  const off = await runCli(['proxy', 'off'], home, suite.logs);
+  if (off.code !== 0 || fs.readFileSync(configFile, 'utf8') !== ORIGINAL_CONFIG) throw new Error(`aigate proxy off did not restore config.toml: ${off.stderr}`);
+  const knownConfigs = new Set([ORIGINAL_CONFIG, proxied]);
+
+  const window = await measureWindow(suite, home, auth, port);
+
+  /** What each pooled account should be after the kill: present, absent, or unknown (a change was in flight). */
+  const expected = new Map<string, 'present' | 'absent' | 'unknown'>(POOL.map((n) => [n, 'absent']));
+  let token: string | undefined;
+  let authBehindBefore = false;
+  let lockRoundsDone = 0;
+
+  for (let round = 0; round < options.rounds; round++) {
+    const trigger: Trigger = TRIGGERS[round % TRIGGERS.length]!;
+    tally.byTrigger[trigger] = (tally.byTrigger[trigger] ?? 0) + 1;
+    let serve;
+    try {
+      serve = await startServe(home, suite.logs, { name: `crash-${round}-${trigger}`, port, readyTimeoutMs: 30_000 });
+    } catch (err) {
+      tally.serveStartFailures.push(`round ${round}: ${(err as Error).message.slice(0, 300)}`);
+      failures.push(`round ${round}: aigate serve did not start after the previous kill`);
+      break;
+    }
+    token ??= adminToken(home);
+    suite.secrets.add(token);
+    if (authBehindBefore) {
+      // Did this start bring Codex's auth.json up to date with the token AI Gate holds?
+      await sleep(600);
+      const a = JSON.parse(fs.readFileSync(authFile, 'utf8'));
+      if (auth.isLiveRefreshToken(a.tokens.refresh_token)) tally.authJsonRepaired++;
+    }
+
+    const stop = { now: false };
+    let signalWrite: () => void = () => undefined;
+    const wrote = new Promise<void>((r) => (signalWrite = r));
+    let signalTraffic: () => void = () => undefined;
+    const trafficStarted = new Promise<void>((r) => (signalTraffic = r));
+
+    // Account changes through the admin API: each name flips between present and absent.
+    const adminLoop = (async () => {
+      for (let i = 0; !stop.now; i++) {
+        const name = POOL[rand(0, POOL.length - 1)]!;
+        const present = expected.get(name) === 'present';
+        const before = expected.get(name)!;
+        expected.set(name, 'unknown');
+        const pending = present
+          ? admin(serve.url, token!, suite.logs, 'DELETE', `/aigate/api/accounts/${name}`)
+          : admin(serve.url, token!, suite.logs, 'POST', '/aigate/api/accounts', { name, baseUrl: `${suite.mock.url}/acct/${name}/v1`, apiKey: trackKey(suite, name) });
+        signalWrite();
+        const res = await pending;
+        if (res.status === 201 || res.status === 200) expected.set(name, present ? 'absent' : 'present');
+        else if (res.status === 0) return; // killed mid-request: stays unknown
+        else if ((res.status === 409 || res.status === 404) && before === 'unknown') expected.set(name, res.status === 409 ? 'present' : 'absent');
+        else tally.unexpectedAnswers.push(`${res.status} ${res.text.slice(0, 200)}`);
+        await sleep(rand(5, 40));
+      }
+    })();
+    // Requests through the gateway: statistics lines, batched to disk once a second.
+    const traffic = (async () => {
+      while (!stop.now) {
+        const r = streamRequest(`${serve.base}/accounts/tp/responses`, { body: codexBody(round), headers: { 'x-soak-seed': String(round) } });
+        signalTraffic();
+        await r;
+        await sleep(10);
+      }
+    })();
+    // A CLI process writing at the same time: accounts, or config.toml.
+    const cliArgs = round % 2 ? ['proxy', round % 4 === 1 ? 'on' : 'off'] : ['accounts', round % 4 === 0 ? 'add' : 'remove', `c${round % 3}`, ...(round % 4 === 0 ? ['--base-url', `${suite.mock.url}/acct/c/v1`] : [])];
+    const cliKey = apiKey('cli');
+    suite.secrets.add(cliKey);
+    const cli = spawnCli(cliArgs, home, suite.logs, cliKey + '\n');
+    const cliStarted = Date.now();
+
+    // When to kill: right after a rotation was answered, a store write was sent, a stats batch was due, mid-CLI, or any time.
+    switch (trigger) {
+      case 'refresh':
+        await Promise.race([new Promise<void>((r) => (auth.onRefresh = () => r())), sleep(3_000)]);
+        auth.onRefresh = undefined;
+        await sleep(rand(0, 12));
+        break;
+      case 'store-write':
+        await sleep(rand(50, 400));
+        await wrote;
+        await sleep(rand(0, 8));
+        break;
+      case 'stats':
+        await trafficStarted;
+        await sleep(rand(990, 1_060));
+        break;
+      case 'cli':
+        await sleep(Math.max(0, cliStarted + rand(150, 550) - Date.now()));
+        break;
+      case 'random':
+        await sleep(rand(50, 1_500));
+        break;
+    }
+    if (cli.child.exitCode === null) tally.cliKilled++;
+    await Promise.all([serve.kill9(), stopChild(cli.child, 'SIGKILL')]);
+    stop.now = true;
+    const cliResult = await cli.result;
+    await Promise.all([adminLoop, traffic]);
+    tally.rounds++;
+
+    // --- what must hold after the kill ---
+    const text = fs.readFileSync(path.join(paths.data, 'store.json'), 'utf8');
+    let store: Store | undefined;
+    try {
+      JSON.parse(text);
+      store = await Store.open(paths);
+      tally.storeLoads++;
+    } catch (err) {
+      failures.push(`round ${round} (${trigger}): the store does not load: ${(err as Error).message}`);
+      break;
+    }
+    const data = store.data;
+    store.close();
+    const names = new Set(data.accounts.map((a) => a.name));
+    for (const [name, want] of expected) {
+      if (want === 'present' && !names.has(name)) {
+        tally.accountsLost++;
+        failures.push(`round ${round} (${trigger}): account ${name}, acknowledged as added, is gone`);
+      }
+      if (want === 'absent' && names.has(name)) {
+        tally.accountsResurrected++;
+        failures.push(`round ${round} (${trigger}): account ${name}, acknowledged as removed, is back`);
+      }
+      if (want === 'unknown') expected.set(name, names.has(name) ? 'present' : 'absent');
+    }
+    if (cliResult.code === 0 && cliArgs[0] === 'accounts') {
+      const name = cliArgs[2]!;
+      const ok = cliArgs[1] === 'add' ? names.has(name) : !names.has(name);
+      if (!ok) failures.push(`round ${round}: \`aigate ${cliArgs.join(' ')}\` exited 0 but the store disagrees`);
+    }
+    if (!names.has('soak') || !names.has('tp')) failures.push(`round ${round}: a set-up account is gone (${[...names].join(', ')})`);
+
+    const vault = await Vault.open(paths, null);
+    let needSignIn = false;
+    const held = readRefreshToken(vault, data);
+    if (held && auth.isLiveRefreshToken(held)) tally.tokenLive++;
+    else if (held && auth.refreshCalls.some((c) => c.token === held && c.outcome === 'rotated')) {
+      // Rotated by the server, but the kill came before the new token reached the store.
+      tally.tokenWindow++;
+      needSignIn = true;
+    } else {
+      tally.tokenOther++;
+      failures.push(`round ${round} (${trigger}): AI Gate holds a refresh token the auth server does not know as live or just rotated`);
+      needSignIn = true;
+    }
+
+    const authText = fs.readFileSync(authFile, 'utf8');
+    let codexRt: string | undefined;
+    try {
+      codexRt = JSON.parse(authText).tokens.refresh_token;
+      if (auth.issued.some((t) => t.refreshToken === codexRt)) tally.authJsonWhole++;
+      else failures.push(`round ${round}: auth.json holds a refresh token the auth server never issued`);
+    } catch {
+      failures.push(`round ${round} (${trigger}): auth.json is not whole JSON: ${authText.slice(0, 80)}…`);
+    }
+    authBehindBefore = !needSignIn && !!codexRt && codexRt !== held && !auth.isLiveRefreshToken(codexRt);
+    if (authBehindBefore) tally.authJsonBehind++;
+
+    const config = fs.readFileSync(configFile, 'utf8');
+    if (knownConfigs.has(config)) tally.configWhole++;
+    else {
+      tally.configOther++;
+      failures.push(`round ${round} (${trigger}): config.toml is neither the user's bytes nor AI Gate's proxied version:\n${config}`);
+    }
+
+    const statsDir = path.join(paths.data, 'stats');
+    tally.statsLines = tally.statsBad = 0;
+    for (const f of fs.existsSync(statsDir) ? fs.readdirSync(statsDir) : []) {
+      const lines = fs.readFileSync(path.join(statsDir, f), 'utf8').split('\n').filter(Boolean);
+      tally.statsLines += lines.length;
+      tally.statsBad += lines.filter((l) => !isJson(l)).length;
+    }
+
+    const left = leftovers(paths);
+    tally.tempFilesLeft = left.temps.length;
+    tally.tempNames = left.temps.map((t) => path.relative(home.dir, t).replace(/\.[0-9a-f]{6,}$|\d{8}-\d{9}-[a-z-]+-[0-9a-f]{6}/, '*'));
+    if (left.locks.length) {
+      tally.locksLeft++;
+      if (lockRoundsDone < options.lockRounds) {
+        // Left as they are: how long does the next process wait for a lock a dead one held, and does it get it?
+        lockRoundsDone++;
+        const t0 = Date.now();
+        const probe = await runCli(['accounts', 'add', `lockprobe${round}`, '--base-url', `${suite.mock.url}/acct/lp/v1`], home, suite.logs, trackKey(suite, 'lp') + '\n');
+        tally.lockWaits.push(`${left.locks.map((l) => path.basename(l)).join('+')}: next \`aigate accounts add\` ${probe.code === 0 ? 'succeeded' : `FAILED (${probe.stderr.trim().slice(0, 120)})`} after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        if (probe.code === 0) await runCli(['accounts', 'remove', `lockprobe${round}`], home, suite.logs);
+      } else {
+        // Stand in for the stale timeout passing, so the next round need not wait for it.
+        const past = new Date(Date.now() - 120_000);
+        for (const l of left.locks) if (fs.existsSync(l)) fs.utimesSync(l, past, past);
+      }
+    }
+    if (needSignIn) await signIn(); // what the user does when `aigate accounts list` says "needs sign-in"
+  }
+
+  // The end of it all: `proxy off` still gives back exactly the user's config.toml.
+  const finalOff = await runCli(['proxy', 'off'], home, suite.logs);
+  const finalConfig = fs.readFileSync(configFile, 'utf8');
+  if (finalConfig !== ORIGINAL_CONFIG) failures.push(`after the rounds, \`aigate proxy off\` (${finalOff.code}) left config.toml as:\n${finalConfig}\n${finalOff.stderr}`);
+  for (const t of auth.issued) [t.accessToken, t.refreshToken, t.idToken].forEach((x) => suite.secrets.add(x));
+  if (tally.unexpectedAnswers.length) failures.push(`unexpected admin answers: ${tally.unexpectedAnswers.slice(0, 3).join(' | ')}`);
+  return { tally, failures, auth, window };
+}
+
+/**
+ * How long the rotation window is: from the auth server answering a refresh
+ * to the new refresh token being in store.json (and then in auth.json), read
+ * by polling both files every millisecond while `aigate serve` refreshes
+ * every 250 ms and nothing is killed.
+ */
+async function measureWindow(suite: Pick<Suite, 'logs'>, home: Home, auth: MockAuth, port: number): Promise<{ store: number[]; authJson: number[] }> {
+  const paths = pathsOf(home);
+  const serve = await startServe(home, suite.logs, { name: 'crash-window', port });
+  const vault = await Vault.open(paths, null);
+  const store: number[] = [];
+  const authJson: number[] = [];
+  const until = Date.now() + 2_500;
+  while (Date.now() < until) {
+    const answered = await Promise.race([new Promise<number>((r) => (auth.onRefresh = () => r(performance.now()))), sleep(1_000).then(() => 0)]);
+    if (!answered) continue;
+    const fresh = auth.issued.at(-1)!.refreshToken;
+    let inStore = 0;
+    let inAuth = 0;
+    while ((!inStore || !inAuth) && performance.now() - answered < 1_000) {
+      try {
+        const data = JSON.parse(fs.readFileSync(path.join(paths.data, 'store.json'), 'utf8'));
+        if (!inStore && readRefreshToken(vault, data) === fresh) inStore = performance.now();
+        if (!inAuth && JSON.parse(fs.readFileSync(path.join(home.codexHome, 'auth.json'), 'utf8')).tokens.refresh_token === fresh) inAuth = performance.now();
+      } catch {
+        // read mid-rename: try again
+      }
+      await sleep(1);
+    }
+    if (inStore) store.push(inStore - answered);
+    if (inAuth) authJson.push(inAuth - answered);
+  }
+  auth.onRefresh = undefined;
+  await serve.stop();
+  return { store, authJson };
+}
+
+const isJson = (line: string) => {
+  try {
+    JSON.parse(line);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function trackKey(suite: Pick<Suite, 'secrets'>, name: string): string {
+  const key = apiKey(name);
+  suite.secrets.add(key);
+  return key;
+}
+
+export async function crashScenario(suite: Suite): Promise<ScenarioResult> {
+  const s = new Scenario('3. kill -9');
+  const { tally, failures, auth, window } = await crashRounds(suite, suite.mode.crash);
+  const range = (v: number[]) => (v.length ? `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)} ms (median ${percentile(v, 50).toFixed(1)}, ${v.length} rotations)` : 'not measured');
+  s.set('rotation answered → in store.json', range(window.store));
+  s.set('rotation answered → in auth.json', range(window.authJson));
+  s.set('rounds survived', `${tally.storeLoads} of ${tally.rounds} (store loads after every kill); by trigger ${JSON.stringify(tally.byTrigger)}`);
+  s.set('CLI processes killed mid-run', tally.cliKilled);
+  s.set('accounts lost / resurrected', `${tally.accountsLost} / ${tally.accountsResurrected}`);
+  s.set('refresh token after kill', `${tally.tokenLive} live, ${tally.tokenWindow} in the rotation window, ${tally.tokenOther} other (${auth.rotations()} rotations, ${auth.reuseAttempts()} reuse attempts)`);
+  s.set('auth.json', `${tally.authJsonWhole} whole; ${tally.authJsonBehind} behind the store after a kill, ${tally.authJsonRepaired} brought up to date by the next start`);
+  s.set('config.toml', `${tally.configWhole} old-or-new bytes, ${tally.configOther} other`);
+  s.set('stats lines / unparseable', `${tally.statsLines} / ${tally.statsBad}`);
+  s.set('rounds leaving a lock / temp files now', `${tally.locksLeft} / ${tally.tempFilesLeft}`);
+  for (const w of tally.lockWaits) s.note(`lock left by a kill: ${w}`);
+  if (tally.tokenWindow) {
+    s.note(
+      `${tally.tokenWindow} of ${tally.byTrigger.refresh ?? 0} kills aimed at a refresh landed between the auth server's rotation and the store write: ` +
+        'the server had spent the old token and AI Gate never received/saved the new one. No design closes that window (the new token exists only in the answer); ' +
+        'AI Gate persists it before anything else, and on the next start the spent token gets refresh_token_reused → the account is marked "needs sign-in".',
+    );
+  }
+  for (const f of tally.serveStartFailures) s.note(f);
+  for (const f of failures) s.expect(false, f);
+  await auth.close();
+  return s.done();
+}

@@ -35,7 +35,9 @@ export const serveCommand: Command = {
 
 /** One line per failover and account change, for the terminal running `aigate serve`. */
 function logEvents(bus: EventBus, ctx: CliContext): void {
-  const time = () => new Date().toLocaleTimeString('en-GB');
+  // One formatter for every line: toLocaleTimeString builds a new one per call.
+  const clock = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  const time = () => clock.format(new Date());
   bus.on('failover', (e) => {
     const reset = e.resetsAt ? `, back in ${formatDuration(e.resetsAt - Date.now())}` : '';
     ctx.stderr.write(`${time()} failover: ${e.from} → ${e.to ?? '(none left)'}: ${e.reason}${e.status ? ` ${e.status}` : ''}${reset}\n`);

@@ -41,7 +41,7 @@ async function handle(ctx: Context, match: RegExpExecArray, deps: GatewayDeps): 
       throw new GatewayError(403, 'requests from web pages are refused: AI Gate serves Codex, which sends no Origin header', 'invalid_request_error', 'forbidden_origin');
     }
     const route = match[2] as Route;
-    const pinnedName = match[1] ? decodeURIComponent(match[1]) : undefined;
+    const pinnedName = match[1] ? decodeName(match[1]) : undefined;
     const pinned = pinnedName === undefined ? undefined : requireAccount(deps.store.data, pinnedName);
     const method = route === 'models' ? 'GET' : 'POST';
     if (ctx.method !== method) {
@@ -83,10 +83,18 @@ export async function startGateway(deps: GatewayDeps, address: ListenAddress, ex
   // Codex's built-in provider tries a WebSocket first; 426 makes it fall back to HTTP within the same turn.
   server.on('upgrade', refuseUpgrade);
   server.headersTimeout = 30_000;
-  server.requestTimeout = 0; // streams last as long as the turn
+  // Receiving the request (headers and body) must finish within this; the response stream is not bound by
+  // it (Node's requestTimeout covers the request only), so a slow-body client cannot hold a socket forever.
+  server.requestTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new GatewayError(409, `${address.host}:${address.port} is already in use — is AI Gate (the tray app or \`aigate serve\`) already running? Stop it, or pick another port with --listen`, 'server_error', 'address_in_use')
+          : err,
+      ),
+    );
     server.listen(address.port, address.host, () => {
       server.off('error', reject);
       resolve();
@@ -103,6 +111,15 @@ export async function startGateway(deps: GatewayDeps, address: ListenAddress, ex
       await Promise.allSettled([...handlers]);
     },
   };
+}
+
+/** A pinned account name from the path; malformed percent-encoding is the client's mistake, not a 500. */
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new GatewayError(400, `the account name in the path is not valid percent-encoding: "${raw.slice(0, 80)}"`, 'invalid_request_error', 'invalid_path');
+  }
 }
 
 function refuseUpgrade(_req: http.IncomingMessage, socket: Duplex): void {

@@ -1,7 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
 import { GatewayError } from './errors.js';
+import { zstdBound } from './zstd-bound.js';
 
 /** Codex bodies carry the whole conversation; 64 MiB is far past any real one. */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -66,6 +68,10 @@ export function decode(raw: Buffer, encoding: string | undefined): Buffer {
         return raw;
       case 'zstd':
         {
+        // fzstd has no output limit: bound the body from its headers first (a 30 KB zstd body can claim gigabytes).
+        const bound = zstdBound(raw);
+        if (bound === undefined) throw new Error('not a well-formed zstd frame');
+        if (bound > MAX_BODY_BYTES) throw new RangeError('over the limit');
         const out = zstdDecompress(raw);
         return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       }
@@ -84,6 +90,8 @@ export function decode(raw: Buffer, encoding: string | undefined): Buffer {
 }
 
 function parseObject(json: Buffer): Record<string, unknown> {
+  // JSON is UTF-8 (RFC 8259); decoding would silently turn bad bytes into U+FFFD, and then send the originals upstream.
+  if (!isUtf8(json)) throw new GatewayError(400, 'request body is not valid UTF-8; AI Gate sent nothing upstream', 'invalid_request_error', 'invalid_json');
   let body: unknown;
   try {
     body = JSON.parse(json.toString('utf8'));

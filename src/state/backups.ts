@@ -209,7 +209,7 @@ export async function restoreBackup(ctx: StateContext, id: string): Promise<{ re
 async function withStoreLock(file: string, fn: () => Promise<void>): Promise<void> {
   await ensureDir(path.dirname(file));
   await fs.appendFile(file, '', { mode: FILE_MODE });
-  const release = await lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 50, minTimeout: 10, maxTimeout: 200 } });
+  const release = await lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 80, minTimeout: 10, maxTimeout: 200 } }); // outwaits `stale` (see store.ts)
   try {
     await fn();
   } finally {

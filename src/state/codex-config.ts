@@ -84,7 +84,8 @@ export async function withConfigLock<T>(paths: Paths, fn: () => Promise<T>): Pro
     realpath: false,
     lockfilePath: `${lockTarget}.lock`,
     stale: 10_000,
-    retries: { retries: 50, minTimeout: 10, maxTimeout: 200 },
+    // Outwaits `stale`, so a lock left by a killed process is taken over instead of failing the edit.
+    retries: { retries: 80, minTimeout: 10, maxTimeout: 200 },
   });
   try {
     return await fn();

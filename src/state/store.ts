@@ -144,11 +144,14 @@ export class Store {
     const adapter = this.adapter;
     // The lock needs the file to exist; creating it empty-but-valid is the same as "no store yet".
     if (!fs.existsSync(this.file)) await adapter.write(this.db.data);
-    const release = await lockfile.lock(this.file, {
-      realpath: false,
-      stale: 10_000,
-      retries: { retries: 50, minTimeout: 10, maxTimeout: 200 },
-    });
+    // Waits past `stale` (~15 s of retries): a process killed while holding the lock leaves it behind,
+    // and the next one must outwait its staleness rather than fail (the soak's kill -9 rounds).
+    const release = await lockfile
+      .lock(this.file, { realpath: false, stale: 10_000, retries: { retries: 80, minTimeout: 10, maxTimeout: 200 } })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ELOCKED') throw err;
+        throw new StoreError(`another AI Gate process still holds the lock on ${this.file} after 15 s; try again, or if no aigate is running, delete ${this.file}.lock`);
+      });
     try {
       // Change a fresh copy from disk and swap it in only once it is written: until then readers keep
       // seeing the in-memory data (which callers may already have changed the same way).

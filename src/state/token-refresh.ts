@@ -18,6 +18,8 @@ type Official = Extract<Credentials, { refreshToken: string }>;
 
 /** Refresh this long before the access token's `exp` (or at half its lifetime, for short-lived tokens). */
 export const REFRESH_MARGIN_MS = 5 * 60_000;
+/** At most one refresh per account per minute because of a 401; further 401s fail over instead. */
+export const UNAUTHORIZED_COOLDOWN_MS = 60_000;
 
 export interface RefreshOptions {
   paths: Paths;
@@ -47,6 +49,8 @@ export class RefreshingTokens implements TokenSource {
   private opened = new Map<string, Credentials>();
   /** Hashes of refresh tokens this process spent: never adopt one of those back. */
   private spent = new Set<string>();
+  /** When each account last refreshed because of a 401. */
+  private unauthorizedAt = new Map<string, number>();
   /** A rotation the store failed to save: the only copy of the live refresh token, retried first. */
   private unsaved = new Map<string, { creds: Official; lastRefresh: string }>();
 
@@ -74,6 +78,11 @@ export class RefreshingTokens implements TokenSource {
     const creds = this.open(current);
     if ('apiKey' in creds) return undefined;
     if (creds.accessToken !== used) return creds.accessToken; // refreshed by another request meanwhile
+    // A token refused again so soon after a 401 refresh is not cured by another one, and every extra
+    // refresh kills the copy Codex just reloaded (it refreshes on its second 401 with what it holds).
+    const last = this.unauthorizedAt.get(account.id);
+    if (!this.flights.has(account.id) && last !== undefined && this.clock.now() - last < UNAUTHORIZED_COOLDOWN_MS) return undefined;
+    this.unauthorizedAt.set(account.id, this.clock.now());
     const fresh = await this.refresh(current, used);
     return fresh.accessToken === used ? undefined : fresh.accessToken;
   }
@@ -112,7 +121,8 @@ export class RefreshingTokens implements TokenSource {
       realpath: false,
       lockfilePath: `${lockTarget}.lock`,
       stale: 60_000,
-      retries: { retries: 120, minTimeout: 50, maxTimeout: 500 },
+      // Outwaits `stale` (~63 s): a lock left by a killed process is taken over rather than failing the refresh.
+      retries: { retries: 130, minTimeout: 50, maxTimeout: 500 },
       onCompromised: (err) => log('refresh lock for %s: %s', seen.name, err.message),
     });
     try {

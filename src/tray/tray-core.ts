@@ -39,13 +39,8 @@ export async function startCore(options: Omit<LaunchOptions, 'address'> & { addr
     const store = await Store.open(paths);
     const vault = await Vault.open(paths, options.keychain);
     store.watch(() => undefined);
-    return { ctx: { paths, store, vault }, gatewayError: explain(err as NodeJS.ErrnoException, options.address), close: async () => store.close() };
+    return { ctx: { paths, store, vault }, gatewayError: (err as Error).message, close: async () => store.close() };
   }
-}
-
-function explain(err: NodeJS.ErrnoException, address: ListenAddress): string {
-  if (err.code === 'EADDRINUSE') return `${address.host}:${address.port} is in use (is \`aigate serve\` running?)`;
-  return err.message;
 }
 
 export interface UiState {
