@@ -44,7 +44,10 @@ export function providerArgs(baseUrl: string, options: { envKey?: string; requir
 export function runCodex(args: string[], env: { home: string; codexHome: string; extra?: NodeJS.ProcessEnv }, timeoutMs = 120_000): Promise<CodexRun> {
   assertLoopbackOnly();
   return new Promise((resolve, reject) => {
+    // `codex` is a Node wrapper around a native binary: run it in its own process group so the time limit
+    // kills both, never leaving the binary behind.
     const child = spawn(CODEX_BIN, args, {
+      detached: true,
       cwd: env.home,
       env: { PATH: process.env.PATH, HOME: env.home, CODEX_HOME: env.codexHome, RUST_LOG: 'error', ...env.extra },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -53,10 +56,20 @@ export function runCodex(args: string[], env: { home: string; codexHome: string;
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(killGroup, timeoutMs);
+    process.once('exit', killGroup);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
+      process.off('exit', killGroup);
+      killGroup(); // anything the wrapper left running
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });

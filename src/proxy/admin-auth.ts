@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { Context, Next } from 'koa';
-import { FILE_MODE, readTextIfExists, writeFileAtomically } from '../state/files.js';
+import { createFileOnce, FILE_MODE, readTextIfExists } from '../state/files.js';
 import { adminTokenFile, type Paths } from '../state/paths.js';
 import { GatewayError } from './errors.js';
 import type { Clock } from './health.js';
@@ -24,7 +24,8 @@ export async function loadAdminToken(paths: Paths): Promise<string> {
     return existing;
   }
   const token = random();
-  await writeFileAtomically(file, token + '\n', { mode: FILE_MODE });
+  // The tray and `aigate serve` starting together on a new install must not each keep a different token.
+  if (!(await createFileOnce(file, token + '\n', FILE_MODE))) return loadAdminToken(paths);
   await fs.chmod(file, FILE_MODE);
   return token;
 }

@@ -27,6 +27,12 @@ export async function handleErrors(ctx: Context, next: Next): Promise<void> {
     await next();
   } catch (err) {
     const e = err as Partial<GatewayError> & Error;
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' && !ctx.req.complete) {
+      // The client went away while sending its request: nobody to answer, and not AI Gate's fault.
+      log('client aborted %s %s', ctx.method, ctx.path);
+      ctx.res.destroy();
+      return;
+    }
     const status = typeof e.status === 'number' && e.status >= 400 && e.status < 600 ? e.status : 500;
     const message = e.expose ? e.message : 'AI Gate hit an internal error; see `aigate serve` output';
     if (status >= 500 && !e.expose) console.error('aigate: internal error:', e.stack ?? e);

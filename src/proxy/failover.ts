@@ -5,11 +5,12 @@ import type { EventBus, FailoverReason, RequestRecord } from '../state/events.js
 import type { Store } from '../state/store.js';
 import { NeedsLoginError, type TokenSource } from '../state/tokens.js';
 import type { Conversations } from './conversations.js';
-import { errorBody, GatewayError } from './errors.js';
+import { GatewayError } from './errors.js';
+import { answerExhausted } from './exhausted.js';
 import type { AccountHealth, Clock } from './health.js';
-import { relayedHeaders, targetFor, type ProviderUrls, type Route } from './providers.js';
+import { targetFor, type ProviderUrls, type Route } from './providers.js';
 import { errorObject, limitVerdict, quotaFromHeaders } from './quota.js';
-import { isEventStream, peekFirstEvent, relay } from './relay.js';
+import { isEventStream, peekFirstEvent, relay, writeBuffered } from './relay.js';
 import { stripAccountState, type RequestBody } from './request-body.js';
 import { candidates } from './routing.js';
 import { readSmall, send, UpstreamError } from './upstream.js';
@@ -38,7 +39,7 @@ export interface ForwardRequest {
   pinned?: AccountRecord;
 }
 
-interface Failure {
+export interface Failure {
   account: AccountRecord;
   reason: FailoverReason;
   status?: number;
@@ -50,8 +51,6 @@ interface Failure {
 /** Codes in a `response.failed` that are the account's trouble, not the request's. */
 const LIMIT_CODES = /usage_limit|rate_limit|insufficient_quota|quota/;
 const SERVER_CODES = /server_error|overloaded|internal|slow_down|unavailable/;
-/** When everything is only briefly rate limited, tell Codex to retry rather than stop. */
-const SHORT_WAIT_MS = 60_000;
 
 export const conversationKey = (headers: IncomingHttpHeaders, body?: RequestBody) =>
   (headers['session-id'] as string | undefined) ?? (headers['thread-id'] as string | undefined) ?? body?.facts.promptCacheKey;
@@ -125,7 +124,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, deps: G
       const status = up.statusCode ?? 502;
 
       if ((status === 401 || status === 403) && !retriedAuth && account.kind === 'official') {
-        await readSmall(up);
+        const body = await readSmall(up);
         retriedAuth = true;
         try {
           const fresh = await deps.tokens.afterUnauthorized(account, secret);
@@ -136,7 +135,9 @@ export async function forward(req: IncomingMessage, res: ServerResponse, deps: G
         } catch (err) {
           return authFailure(account, err);
         }
-        return { account, reason: 'auth', status, resetsAt: deps.health.degrade(account, 'auth') };
+        // No fresh token to retry with: if no account takes the request, Codex gets this 401 (and does its
+        // own auth recovery: reload auth.json, refresh) rather than a 502.
+        return { account, reason: 'auth', status, response: { status, headers: up.headers, body }, resetsAt: deps.health.degrade(account, 'auth') };
       }
       if (status === 429 || status === 401 || status === 403 || status >= 500) {
         const body = await readSmall(up);
@@ -260,59 +261,4 @@ function failedEvent(event: Record<string, unknown> | undefined): Record<string,
   if (event?.type !== 'response.failed') return undefined;
   const error = (event.response as Record<string, unknown> | undefined)?.error ?? event.error;
   return error && typeof error === 'object' ? (error as Record<string, unknown>) : {};
-}
-
-function writeBuffered(res: ServerResponse, response: NonNullable<Failure['response']>): void {
-  const headers = relayedHeaders(response.headers);
-  headers['content-length'] = response.body.length;
-  res.writeHead(response.status, headers);
-  res.end(response.body);
-}
-
-/**
- * No account took the request. Everything out of quota: 429 `usage_limit_reached`
- * with the earliest reset, so Codex tells the user when to come back. Only
- * briefly rate limited: 429 with Retry-After, which Codex waits out. Transient
- * trouble: the last upstream error (or a 502), which Codex retries with backoff.
- */
-function answerExhausted(res: ServerResponse, deps: GatewayDeps, failures: Failure[], pinned: AccountRecord | undefined, record: RequestRecord): void {
-  const now = deps.clock.now();
-  const { earliestReset } = candidates(deps.store.data, deps.health, { pinned, failover: true });
-  const transient = failures.filter((f) => f.reason !== 'usage-limit' && f.reason !== 'rate-limit' && !(f.reason === 'response-failed' && f.resetsAt && deps.health.current(f.account).state === 'cooling'));
-  const json = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-    res.end(text);
-    record.status = status;
-  };
-  if (transient.length) {
-    const last = [...transient].reverse().find((f) => f.response);
-    if (last?.response) {
-      writeBuffered(res, last.response);
-      record.status = last.response.status;
-      return;
-    }
-    const what = transient.map((f) => `${f.account.name}: ${f.reason}`).join('; ');
-    json(502, errorBody(`every account failed (${what}); Codex will retry`, 'server_error', 'upstream_unavailable'));
-    return;
-  }
-  const resetsAt = earliestReset ?? Math.min(...failures.map((f) => f.resetsAt ?? Infinity));
-  if (!Number.isFinite(resetsAt)) {
-    const why = deps.store.data.accounts.map((a) => `${a.name}: ${a.enabled ? deps.health.current(a).state : 'disabled'}`).join(', ');
-    json(503, errorBody(`no usable account (${why}); sign in again with \`aigate accounts login\` or enable one with \`aigate accounts enable NAME\``, 'server_error', 'no_usable_account'));
-    return;
-  }
-  deps.bus.emit('exhausted', { at: now, resetsAt });
-  if (resetsAt - now <= SHORT_WAIT_MS) {
-    const seconds = Math.max(1, Math.ceil((resetsAt - now) / 1000));
-    json(429, errorBody(`every account is rate limited; retry in ${seconds}s`, 'rate_limit_exceeded', 'rate_limit_exceeded'), { 'retry-after': String(seconds) });
-    return;
-  }
-  json(
-    429,
-    errorBody(`every AI Gate account has hit its usage limit; the first resets at ${new Date(resetsAt).toISOString()}`, 'usage_limit_reached', 'usage_limit_reached', {
-      resets_at: Math.ceil(resetsAt / 1000),
-      resets_in_seconds: Math.ceil((resetsAt - now) / 1000),
-    }),
-  );
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { relayedHeaders } from './providers.js';
 import { firstEvent, ResponseTap } from './sse-tap.js';
 
@@ -83,4 +83,12 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
     up.pipe(res, { end: true });
     up.resume();
   });
+}
+
+/** Relays a small upstream answer that was read in full (an error kept while other accounts were tried). */
+export function writeBuffered(res: ServerResponse, response: { status: number; headers: IncomingHttpHeaders; body: Buffer }): void {
+  const headers = relayedHeaders(response.headers);
+  headers['content-length'] = response.body.length;
+  res.writeHead(response.status, headers);
+  res.end(response.body);
 }

@@ -56,8 +56,9 @@ export function zstdBound(buf: Uint8Array): number | undefined {
     }
     if (flags & 4) p += 4; // content checksum
     if (p > buf.length) return undefined;
-    // The decoder allocates the declared content size (or else the window) up front: count that too.
-    total += Math.max(frame, contentSize || window);
+    // A declared size is what the decoder allocates, and all it writes: it is the bound. Without one, it
+    // holds the window beside the output, and a compressed block yields at most 128 KiB (or the window).
+    total += sizeBytes ? contentSize : frame + window;
     at = p;
   }
   return total;

@@ -86,6 +86,18 @@ export class CodexAuthSync {
   }
 
   /**
+   * The same login with an older refresh token than ours: AI Gate stopped
+   * between its store write and auth.json's (killed mid-refresh), so Codex
+   * holds a token the rotation already spent.
+   */
+  async isBehind(account: AccountRecord, ours: OfficialCredentials): Promise<boolean> {
+    const login = await this.read();
+    if (!login || !CodexAuthSync.sameLogin(account, login) || login.tokens.refreshToken === ours.refreshToken) return false;
+    const theirs = login.tokens.lastRefresh;
+    return !!account.lastRefresh && !!theirs && Date.parse(theirs) < Date.parse(account.lastRefresh);
+  }
+
+  /**
    * After the auth server said our refresh token was already used: Codex
    * probably spent it a moment ago and is about to write the new one. Look
    * now, and if auth.json has not changed yet, wait for it to (up to `waitMs`).
@@ -152,7 +164,6 @@ export class CodexAuthSync {
   /** Settles when auth.json changes, or after `ms`; uses the running watcher, or a one-off watch. */
   private nextChange(ms: number): { happened: Promise<void>; cancel(): void } {
     let once: fs.FSWatcher | undefined;
-    let timer: NodeJS.Timeout | undefined;
     let done = () => undefined as void;
     const happened = new Promise<void>((resolve) => {
       done = () => {
@@ -163,7 +174,7 @@ export class CodexAuthSync {
         setTimeout(resolve, 30);
       };
     });
-    timer = setTimeout(done, ms);
+    const timer = setTimeout(() => done(), ms);
     this.waiters.add(done);
     if (!this.watcher) {
       try {

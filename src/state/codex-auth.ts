@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { readTextIfExists } from './files.js';
 import { AccountError, type OfficialTokens } from './accounts.js';
 
@@ -14,8 +15,18 @@ export type CodexLogin =
   | { kind: 'chatgpt'; tokens: OfficialTokens }
   | { kind: 'apikey'; apiKey: string };
 
+/** auth.json is a few KB; the path may come from the admin API or --auth-file and name anything. */
+const MAX_AUTH_BYTES = 1024 * 1024;
+
 /** Reads and parses auth.json; `undefined` when there is none. A file that does not parse is an error naming it. */
 export async function readCodexAuth(file: string): Promise<CodexAuthFile | undefined> {
+  // A device (/dev/zero), FIFO or directory would be read forever, block, or throw EISDIR: refuse them unread.
+  const stat = await fs.stat(file).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw new AccountError(`cannot read ${file} (${err.code ?? err.message}); give the path of Codex's auth.json`);
+  });
+  if (!stat) return undefined;
+  if (!stat.isFile() || stat.size > MAX_AUTH_BYTES) throw new AccountError(`${file} is not an auth.json (${stat.isFile() ? 'over 1 MB' : 'not a regular file'}); give the path of Codex's auth.json`);
   const text = await readTextIfExists(file);
   if (text === undefined) return undefined;
   try {
@@ -23,7 +34,9 @@ export async function readCodexAuth(file: string): Promise<CodexAuthFile | undef
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
     return parsed as CodexAuthFile;
   } catch (err) {
-    throw new AccountError(`${file} is not valid JSON (${(err as Error).message}); run \`codex login\` to recreate it`);
+    // V8's message quotes the text around the error, which here is a token: say where, never what.
+    const where = /position \d+/.exec((err as Error).message)?.[0];
+    throw new AccountError(`${file} is not valid JSON${where ? ` (at ${where})` : ''}; run \`codex login\` to recreate it`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -44,4 +45,32 @@ export async function writeFileAtomically(
     }
   }
   await writeFileAtomic(file, data, { mode, fsync: true });
+}
+
+/**
+ * Creates `file` with `data` unless it exists already; true when this call
+ * created it. The bytes go to a temp file first and are linked into place,
+ * which fails if another process got there first — so two processes starting
+ * on a new install agree on one file (a key, a token), and no reader ever
+ * sees it half-written.
+ */
+export async function createFileOnce(file: string, data: string | Buffer, mode = FILE_MODE): Promise<boolean> {
+  await ensureDir(path.dirname(file));
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const handle = await fs.open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.link(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
 }

@@ -59,6 +59,21 @@ export class TokenEndpointError extends Error {
   get permanent(): boolean {
     return this.status === 401 || (this.code !== undefined && PERMANENT_CODES.has(this.code));
   }
+
+  /** Why the account needs sign-in, in words for the tray and the CLI. */
+  get reason(): string {
+    switch (this.code) {
+      case 'refresh_token_reused':
+        return 'its refresh token was already used elsewhere';
+      case 'refresh_token_expired':
+        return 'its refresh token expired';
+      case 'refresh_token_invalidated':
+      case 'token_revoked':
+        return 'its refresh token was revoked';
+      default:
+        return `the auth server refused the refresh (HTTP ${this.status ?? '?'}${this.code ? `, ${this.code}` : ''})`;
+    }
+  }
 }
 
 /** `{"error":{"code":…}}`, `{"error":"…"}` or `{"code":…}`: the three shapes Codex reads. */

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { keyFile, type Paths } from './paths.js';
-import { FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
+import { createFileOnce, FILE_MODE, readTextIfExists } from './files.js';
 
 /** The slice of an OS keychain that AI Gate needs; injectable so tests can stand in for one. */
 export interface Keychain {
@@ -64,8 +64,11 @@ export class Vault {
     }
     let encoded = await readKeyFile(paths);
     if (!encoded) {
-      encoded = crypto.randomBytes(32).toString('base64');
-      await writeFileAtomically(keyFile(paths), encoded + '\n', { mode: FILE_MODE });
+      // Two processes starting on a new install (tray + CLI) must end up with one key, or the secrets one
+      // of them seals are lost: the first to create the file wins and the other reads it.
+      const fresh = crypto.randomBytes(32).toString('base64');
+      encoded = (await createFileOnce(keyFile(paths), fresh + '\n', FILE_MODE)) ? fresh : await readKeyFile(paths);
+      if (!encoded) throw new Error(`${keyFile(paths)} is empty; AI Gate will not replace it, since that would lose every stored secret`);
     }
     return new Vault(decodeKey(encoded, keyFile(paths)), 'key-file');
   }

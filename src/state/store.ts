@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { Low, type Adapter } from 'lowdb';
 import lockfile from 'proper-lockfile';
 import { storeFile, type Paths } from './paths.js';
-import { ensureDir, FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
+import { createFileOnce, ensureDir, FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
 import type { AccountRecord } from './accounts.js';
 import type { ProxyRecord } from './codex-proxy-record.js';
 
@@ -142,8 +142,9 @@ export class Store {
 
   private async locked<T>(change: (data: StoreData) => T): Promise<T> {
     const adapter = this.adapter;
-    // The lock needs the file to exist; creating it empty-but-valid is the same as "no store yet".
-    if (!fs.existsSync(this.file)) await adapter.write(this.db.data);
+    // The lock needs the file to exist; creating it empty-but-valid is the same as "no store yet". Created
+    // only if absent: a plain write here could land after another process's first update and erase it.
+    if (!fs.existsSync(this.file)) await createFileOnce(this.file, JSON.stringify(defaultData(), null, 2) + '\n');
     // Waits past `stale` (~15 s of retries): a process killed while holding the lock leaves it behind,
     // and the next one must outwait its staleness rather than fail (the soak's kill -9 rounds).
     const release = await lockfile

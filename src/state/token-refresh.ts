@@ -110,7 +110,12 @@ export class RefreshingTokens implements TokenSource {
     const current = this.latest(account);
     const creds = this.open(current) as Official;
     const theirs = await codex.newerTokens(current, creds, this.isSpent);
-    if (!theirs) return false;
+    if (!theirs) {
+      // Behind ours (AI Gate was killed between its store write and auth.json's): hand Codex the live token
+      // before it spends the dead one and has to sign in again.
+      if (current.lastRefresh && (await codex.isBehind(current, creds))) await this.writeBack(current, creds, current.lastRefresh);
+      return false;
+    }
     await this.adopt(current, theirs);
     return true;
   }
@@ -168,7 +173,7 @@ export class RefreshingTokens implements TokenSource {
         }
       }
     }
-    throw await this.markNeedsLogin(seen, describe(err as TokenEndpointError));
+    throw await this.markNeedsLogin(seen, (err as TokenEndpointError).reason);
   }
 
   /** Spends the refresh token; persists the rotated one (store, then auth.json) before anyone uses the new access token. */
@@ -285,20 +290,6 @@ export class RefreshingTokens implements TokenSource {
 
 export function needsLoginMessage(account: AccountRecord, reason: string): string {
   return `${account.name} needs sign-in (${reason}); run \`aigate accounts login --name ${account.name}\``;
-}
-
-function describe(err: TokenEndpointError): string {
-  switch (err.code) {
-    case 'refresh_token_reused':
-      return 'its refresh token was already used elsewhere';
-    case 'refresh_token_expired':
-      return 'its refresh token expired';
-    case 'refresh_token_invalidated':
-    case 'token_revoked':
-      return 'its refresh token was revoked';
-    default:
-      return `the auth server refused the refresh (HTTP ${err.status ?? '?'}${err.code ? `, ${err.code}` : ''})`;
-  }
 }
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('base64url');
