@@ -10,6 +10,9 @@ import { assertLoopbackOnly, execArgs, providerArgs, runCodex } from './_codex.j
 
 before(assertLoopbackOnly);
 
+/** ChatGPT mode's apps, plugins and analytics call chatgpt.com directly; off, so turns do not wait on them. */
+const QUIET_CHATGPT_MODE = ['-c', 'features.apps=false', '-c', 'features.plugins=false', '-c', 'features.remote_plugin=false', '-c', 'analytics.enabled=false'];
+
 async function codexHome(home: TempHome, authJson?: string) {
   if (authJson) await fs.writeFile(path.join(home.paths.codexHome, 'auth.json'), authJson, { mode: 0o600 });
   return { home: home.dir, codexHome: home.paths.codexHome };
@@ -73,7 +76,7 @@ describe('Codex through AI Gate', () => {
     // Codex's token, not through the gateway: give them a server of their own so they fail fast.
     const sideband = await startMockUpstream({ tag: 'side' });
     after(() => sideband.close());
-    const config = [...providerArgs(gw.base, { requiresOpenaiAuth: true }), '-c', `chatgpt_base_url="${sideband.url}/backend-api/"`];
+    const config = [...providerArgs(gw.base, { requiresOpenaiAuth: true }), '-c', `chatgpt_base_url="${sideband.url}/backend-api/"`, ...QUIET_CHATGPT_MODE];
     const run = await runCodex(execArgs('Say hello', config), await codexHome(home, codexAuthJson(codexOwn)));
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Hello from C\./);
@@ -100,6 +103,7 @@ describe('Codex through AI Gate', () => {
       // Codex's ChatGPT-mode side calls (connectors, account checks) go to chatgpt_base_url directly,
       // not through the gateway: point them at the mock so they fail fast instead of timing out.
       '-c', `chatgpt_base_url="${chatgpt.url}/backend-api/"`,
+      ...QUIET_CHATGPT_MODE,
     ];
     const run = await runCodex(execArgs('Say hello', config), await codexHome(home, codexAuthJson(officialTokens({ accountId: 'acct-codex' }))));
     assert.equal(run.code, 0, run.stderr);

@@ -40,8 +40,10 @@ export async function secretsScan(suite: Suite): Promise<ScenarioResult> {
     if (!secret || secret.length < 16) continue;
     const what = `${secret.slice(0, 6)}…(${secret.length} chars)`;
     needles.push({ needle: secret, what }, { needle: Buffer.from(secret).toString('base64'), what: `${what} in base64` });
-    // The random tail alone: a message that quotes part of a secret still gives this away.
+    // The random tail alone, and the head where it is random too (V8's JSON errors quote the first 10 characters):
+    // a message that quotes part of a secret still gives it away.
     needles.push({ needle: secret.slice(-16), what: `the last 16 chars of ${what}` });
+    if (!/^(sk-|eyJ)/.test(secret)) needles.push({ needle: secret.slice(0, 10), what: `the first 10 chars of ${what}` });
   }
   const homeFiles = suite.homes.flatMap((h) => files(h.dir)).filter((f) => !BY_DESIGN.some((re) => re.test(f)));
   const logFiles = [...suite.logs.files];

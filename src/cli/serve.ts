@@ -43,6 +43,9 @@ function logEvents(bus: EventBus, ctx: CliContext): void {
     ctx.stderr.write(`${time()} failover: ${e.from} → ${e.to ?? '(none left)'}: ${e.reason}${e.status ? ` ${e.status}` : ''}${reset}\n`);
   });
   bus.on('account-state', (e) => ctx.stderr.write(`${time()} account ${e.account}: ${e.from} → ${e.to}${e.reason ? ` (${e.reason})` : ''}\n`));
+  bus.on('token-refresh', (e) =>
+    ctx.stderr.write(`${time()} token ${e.outcome} for ${e.account}${e.sharedWithCodex ? ' (shared with Codex)' : ''}${e.reason ? `: ${e.reason}` : ''}\n`),
+  );
   bus.on('exhausted', (e) =>
     ctx.stderr.write(`${time()} every account is out; first reset ${e.resetsAt ? new Date(e.resetsAt).toLocaleString() : 'unknown'}\n`),
   );

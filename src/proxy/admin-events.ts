@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { EventBus, GatewayEvents } from '../state/events.js';
 
 /** Bus events forwarded to the popovers. `request` carries the stats record (counts and timings, no text). */
-const FORWARDED = ['failover', 'account-state', 'exhausted', 'accounts-changed', 'request'] as const satisfies readonly (keyof GatewayEvents)[];
+const FORWARDED = ['failover', 'account-state', 'exhausted', 'accounts-changed', 'request', 'token-refresh'] as const satisfies readonly (keyof GatewayEvents)[];
 
 /**
  * `GET /aigate/api/events`: a Server-Sent Events stream of what the tray and
