@@ -181,7 +181,6 @@ export interface AdminResponse {
   headers: import('node:http').IncomingHttpHeaders;
   text: string;
   /** The parsed body, when it is JSON (tests read it loosely). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
 }
 

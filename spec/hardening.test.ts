@@ -14,7 +14,9 @@ import { Vault } from '../src/state/secrets.js';
 import { Store } from '../src/state/store.js';
 import { readCodexAuth } from '../src/state/codex-auth.js';
 import { upsertOfficial } from '../src/state/accounts.js';
-import { addProvider, ensureBuilt, startGateway, tempHome } from './_helpers.js';
+import { addProvider, ensureBuilt, openState, startGateway, tempHome } from './_helpers.js';
+import { createBackup, restoreBackup } from '../src/state/backups.js';
+import { withConfigLock } from '../src/state/codex-config.js';
 import { authJsonFor, startMockAuth } from './mock-auth.js';
 import { startMockUpstream } from './mock-upstream.js';
 import { crashRounds } from './soak/crash.js';
@@ -117,6 +119,29 @@ describe('processes racing on a new install', async () => {
     await Promise.all(stores.map((s, i) => s.update((d) => void (d.settings.active = d.settings.active ? `${d.settings.active},${i}` : String(i)))));
     const data = JSON.parse(await fs.readFile(path.join(home.paths.data, 'store.json'), 'utf8'));
     assert.deepEqual(data.settings.active.split(',').sort(), ['0', '1']);
+  });
+});
+
+describe('a backup restore racing another config.toml edit', async () => {
+  const home = await tempHome();
+  it('waits for the edit in progress instead of being overwritten by it', async () => {
+    const state = await openState(home);
+    const config = path.join(home.paths.codexHome, 'config.toml');
+    await fs.writeFile(config, 'model = "saved"\n');
+    const backup = await createBackup(state, { reason: 'manual' });
+    await fs.writeFile(config, 'model = "current"\n');
+    // Another process's edit: it read config.toml under the lock and writes its version a moment later.
+    const order: string[] = [];
+    const edit = withConfigLock(home.paths, async () => {
+      const before = await fs.readFile(config, 'utf8');
+      await new Promise((r) => setTimeout(r, 150));
+      await fs.writeFile(config, before.replace('current', 'edited'));
+      order.push('edit');
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([edit, restoreBackup(state, backup.id).then(() => order.push('restore'))]);
+    assert.deepEqual(order, ['edit', 'restore']);
+    assert.equal(await fs.readFile(config, 'utf8'), 'model = "saved"\n');
   });
 });
 

@@ -423,7 +423,7 @@ export async function crashScenario(suite: Suite): Promise<ScenarioResult> {
   for (const w of tally.lockWaits) s.note(`lock left by a kill: ${w}`);
   if (tally.tokenWindow) {
     s.note(
-      `${tally.tokenWindow} of ${tally.byTrigger.refresh ?? 0} kills aimed at a refresh landed between the auth server's rotation and the store write: ` +
+      `${tally.tokenWindow} of ${tally.rounds} kills (${tally.byTrigger.refresh ?? 0} aimed 0–12 ms after a rotation was answered) landed between the auth server's rotation and the store write: ` +
         'the server had spent the old token and AI Gate never received/saved the new one. No design closes that window (the new token exists only in the answer); ' +
         'AI Gate persists it before anything else, and on the next start the spent token gets refresh_token_reused → the account is marked "needs sign-in".',
     );

@@ -43,7 +43,7 @@ const mock = await startMock(logs);
 const suite: Suite = { mode, logs, root: tempRoot('aigate-soak-'), mock, secrets: new Set(), homes: [] };
 const results: ScenarioResult[] = [];
 const run = async (key: string, scenario: () => Promise<ScenarioResult>) => {
-  if (!only.has(key)) return;
+  if (!only.has(key) && key !== 'secrets') return;
   let result: ScenarioResult;
   try {
     result = await scenario();

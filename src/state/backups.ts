@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createTwoFilesPatch } from 'diff';
 import lockfile from 'proper-lockfile';
+import { withConfigLock } from './codex-config.js';
 import type { StateContext } from './context.js';
 import { ensureDir, FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
 import { backupsDir, codexAuthFile, codexConfigFile, storeFile, type Paths } from './paths.js';
@@ -183,8 +184,16 @@ export async function backupDiff(ctx: StateContext, id: string): Promise<FileDif
   return out;
 }
 
-/** Restores a snapshot byte for byte, after snapshotting the current state (reason `pre-restore`). */
-export async function restoreBackup(ctx: StateContext, id: string): Promise<{ restored: Manifest; preRestore: Manifest }> {
+/**
+ * Restores a snapshot byte for byte, after snapshotting the current state (reason `pre-restore`). Under the
+ * config.toml lock, like every other config edit: a concurrent `aigate mcp add` or `proxy on` (another process)
+ * must not write back the bytes this restore replaced.
+ */
+export function restoreBackup(ctx: StateContext, id: string): Promise<{ restored: Manifest; preRestore: Manifest }> {
+  return withConfigLock(ctx.paths, () => restoreLocked(ctx, id));
+}
+
+async function restoreLocked(ctx: StateContext, id: string): Promise<{ restored: Manifest; preRestore: Manifest }> {
   const manifest = await readManifest(ctx, id);
   const contents = new Map<BackupFile, Buffer | undefined>();
   for (const file of manifest.files) {
