@@ -7,6 +7,19 @@ import { after, describe, it } from 'node:test';
 import { addOfficial, addProvider, codexAuthJson, filesContaining, officialTokens, parseSse, postResponses, ROOT, runCli, startGateway, tempHome, turn } from './_helpers.js';
 import { sseEvent, startMockUpstream, usage } from './mock-upstream.js';
 
+/** A request with headers fetch() will not let a test set (Host). */
+function rawRequest(base: string, route: string, method: string, headers: Record<string, string>): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(`${base}${route}`, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: res.statusCode })));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 describe('gateway relay', async () => {
   const home = await tempHome();
   const upstream = await startMockUpstream({ tag: 'A', rateLimits: { primaryUsed: 42, secondaryUsed: 81 } });
@@ -110,6 +123,7 @@ describe('gateway relay', async () => {
       ['a corrupt zstd body', () => fetch(`${gw.base}/responses`, { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'zstd' }, body: 'not zstd' }), 400, 'invalid_body'],
       ['a body over 64 MiB', () => fetch(`${gw.base}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.alloc(64 * 1024 * 1024 + 1, 0x20) }), 413, 'request_too_large'],
       ['the wrong method', () => fetch(`${gw.base}/responses`), 405, 'method_not_allowed'],
+      ['a foreign Host (DNS rebinding)', () => rawRequest(gw.base, '/models', 'GET', { host: 'evil.example:6789' }), 403, 'forbidden_host'],
       ['an unknown pinned account', () => fetch(`${gw.base}/accounts/nobody/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }), 404, ''],
     ];
     for (const [what, send, status, code] of cases) {

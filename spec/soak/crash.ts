@@ -56,6 +56,9 @@ interface Tally {
   locksLeft: number;
   tempFilesLeft: number;
   tempNames: string[];
+  /** What the next start made of a refresh token lost in the window (checked once). */
+  spentToken?: string;
+  spentRounds: number;
   unexpectedAnswers: string[];
   lockWaits: string[];
   cliKilled: number;
@@ -129,6 +132,7 @@ export async function crashRounds(
     locksLeft: 0,
     tempFilesLeft: 0,
     tempNames: [],
+    spentRounds: 0,
     unexpectedAnswers: [],
     lockWaits: [],
     cliKilled: 0,
@@ -156,9 +160,10 @@ export async function crashRounds(
 
   /** What each pooled account should be after the kill: present, absent, or unknown (a change was in flight). */
   const expected = new Map<string, 'present' | 'absent' | 'unknown'>(POOL.map((n) => [n, 'absent']));
-  let token: string | undefined;
   let authBehindBefore = false;
   let lockRoundsDone = 0;
+  /** The first token lost in the window is left in place for one round, to see what the next start makes of it. */
+  let spentCheck: 'todo' | 'pending' | 'done' = 'todo';
 
   for (let round = 0; round < options.rounds; round++) {
     const trigger: Trigger = TRIGGERS[round % TRIGGERS.length]!;
@@ -171,8 +176,26 @@ export async function crashRounds(
       failures.push(`round ${round}: aigate serve did not start after the previous kill`);
       break;
     }
-    token ??= adminToken(home);
+    const token = adminToken(home);
     suite.secrets.add(token);
+    let spentRound = false;
+    if (spentCheck === 'pending') {
+      // AI Gate holds a refresh token the server has spent: the first refresh must get refresh_token_reused,
+      // mark the account "needs sign-in" (visible in the admin API) and keep the gateway up.
+      spentCheck = 'done';
+      spentRound = true;
+      const before = auth.reuseAttempts();
+      const t0 = Date.now();
+      while (auth.reuseAttempts() === before && Date.now() - t0 < 5_000) await sleep(50);
+      let state = '';
+      while (state !== 'needs-login' && Date.now() - t0 < 9_000) {
+        const res = await admin(serve.url, token, suite.logs, 'GET', '/aigate/api/accounts');
+        state = res.json?.find?.((a: { name: string }) => a.name === 'soak')?.health?.state ?? '';
+        if (state !== 'needs-login') await sleep(100);
+      }
+      tally.spentToken = `${auth.reuseAttempts() - before} refresh with the spent token (refresh_token_reused); account now "${state}"; gateway ${serve.alive() ? 'up' : 'DOWN'}`;
+      if (state !== 'needs-login' || !serve.alive()) failures.push(`round ${round}: after a token lost in the window: ${tally.spentToken}`);
+    }
     if (authBehindBefore) {
       // Did this start bring Codex's auth.json up to date with the token AI Gate holds?
       await sleep(600);
@@ -194,8 +217,8 @@ export async function crashRounds(
         const before = expected.get(name)!;
         expected.set(name, 'unknown');
         const pending = present
-          ? admin(serve.url, token!, suite.logs, 'DELETE', `/aigate/api/accounts/${name}`)
-          : admin(serve.url, token!, suite.logs, 'POST', '/aigate/api/accounts', { name, baseUrl: `${suite.mock.url}/acct/${name}/v1`, apiKey: trackKey(suite, name) });
+          ? admin(serve.url, token, suite.logs, 'DELETE', `/aigate/api/accounts/${name}`)
+          : admin(serve.url, token, suite.logs, 'POST', '/aigate/api/accounts', { name, baseUrl: `${suite.mock.url}/acct/${name}/v1`, apiKey: trackKey(suite, name) });
         signalWrite();
         const res = await pending;
         if (res.status === 201 || res.status === 200) expected.set(name, present ? 'absent' : 'present');
@@ -284,13 +307,15 @@ export async function crashRounds(
     if (!names.has('soak') || !names.has('tp')) failures.push(`round ${round}: a set-up account is gone (${[...names].join(', ')})`);
 
     const vault = await Vault.open(paths, null);
-    let needSignIn = false;
+    let needSignIn = spentRound;
     const held = readRefreshToken(vault, data);
-    if (held && auth.isLiveRefreshToken(held)) tally.tokenLive++;
+    if (spentRound) tally.spentRounds++;
+    else if (held && auth.isLiveRefreshToken(held)) tally.tokenLive++;
     else if (held && auth.refreshCalls.some((c) => c.token === held && c.outcome === 'rotated')) {
       // Rotated by the server, but the kill came before the new token reached the store.
       tally.tokenWindow++;
-      needSignIn = true;
+      if (spentCheck === 'todo') spentCheck = 'pending';
+      else needSignIn = true;
     } else {
       tally.tokenOther++;
       failures.push(`round ${round} (${trigger}): AI Gate holds a refresh token the auth server does not know as live or just rotated`);
@@ -329,7 +354,7 @@ export async function crashRounds(
     tally.tempNames = left.temps.map((t) => path.relative(home.dir, t).replace(/\.[0-9a-f]{6,}$|\d{8}-\d{9}-[a-z-]+-[0-9a-f]{6}/, '*'));
     if (left.locks.length) {
       tally.locksLeft++;
-      if (lockRoundsDone < options.lockRounds) {
+      if (lockRoundsDone < options.lockRounds && left.locks.some((l) => /store\.json\.lock$/.test(l))) {
         // Left as they are: how long does the next process wait for a lock a dead one held, and does it get it?
         lockRoundsDone++;
         const t0 = Date.now();
@@ -415,7 +440,8 @@ export async function crashScenario(suite: Suite): Promise<ScenarioResult> {
   s.set('rounds survived', `${tally.storeLoads} of ${tally.rounds} (store loads after every kill); by trigger ${JSON.stringify(tally.byTrigger)}`);
   s.set('CLI processes killed mid-run', tally.cliKilled);
   s.set('accounts lost / resurrected', `${tally.accountsLost} / ${tally.accountsResurrected}`);
-  s.set('refresh token after kill', `${tally.tokenLive} live, ${tally.tokenWindow} in the rotation window, ${tally.tokenOther} other (${auth.rotations()} rotations, ${auth.reuseAttempts()} reuse attempts)`);
+  s.set('refresh token after kill', `${tally.tokenLive} live, ${tally.tokenWindow} in the rotation window, ${tally.tokenOther} other, ${tally.spentRounds} round run on a spent one (${auth.rotations()} rotations)`);
+  if (tally.spentToken) s.set('next start with a spent token', tally.spentToken);
   s.set('auth.json', `${tally.authJsonWhole} whole; ${tally.authJsonBehind} behind the store after a kill, ${tally.authJsonRepaired} brought up to date by the next start`);
   s.set('config.toml', `${tally.configWhole} old-or-new bytes, ${tally.configOther} other`);
   s.set('stats lines / unparseable', `${tally.statsLines} / ${tally.statsBad}`);

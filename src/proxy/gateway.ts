@@ -12,6 +12,7 @@ import { serveModels } from './models.js';
 /** `/ai-router/api[/accounts/<name>][/v1]/(responses|responses/compact|models)` */
 const CODEX_ROUTE = /^\/ai-router\/api(?:\/accounts\/([^/]+))?(?:\/v1)?\/(responses\/compact|responses|models)\/?$/;
 const DRAIN_MS = 5_000;
+const LOOPBACK_HOST = /^(127(?:\.\d{1,3}){3}|localhost|\[::1\])(?::\d{1,5})?$/i;
 
 export interface Gateway {
   server: http.Server;
@@ -37,6 +38,10 @@ export function codexRoutes(deps: GatewayDeps, handlers: Set<Promise<unknown>>):
 
 async function handle(ctx: Context, match: RegExpExecArray, deps: GatewayDeps): Promise<void> {
   {
+    if (!LOOPBACK_HOST.test(ctx.get('host'))) {
+      // Against DNS rebinding: a page on another name that resolves to 127.0.0.1 must not read /models.
+      throw new GatewayError(403, 'requests must be addressed to 127.0.0.1, localhost or [::1]', 'invalid_request_error', 'forbidden_host');
+    }
     if (ctx.get('origin')) {
       throw new GatewayError(403, 'requests from web pages are refused: AI Gate serves Codex, which sends no Origin header', 'invalid_request_error', 'forbidden_origin');
     }
@@ -88,15 +93,15 @@ export async function startGateway(deps: GatewayDeps, address: ListenAddress, ex
   server.requestTimeout = 60_000;
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
+    const onError = (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
           ? new GatewayError(409, `${address.host}:${address.port} is already in use — is AI Gate (the tray app or \`aigate serve\`) already running? Stop it, or pick another port with --listen`, 'server_error', 'address_in_use')
           : err,
-      ),
-    );
+      );
+    server.once('error', onError);
     server.listen(address.port, address.host, () => {
-      server.off('error', reject);
+      server.off('error', onError);
       resolve();
     });
   });

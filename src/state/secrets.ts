@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { keyFile, type Paths } from './paths.js';
 import { createFileOnce, FILE_MODE, readTextIfExists } from './files.js';
 
@@ -11,14 +12,16 @@ export interface Keychain {
 export type KeySource = 'keychain' | 'key-file';
 
 const SERVICE = 'aigate';
-const ENTRY = 'store-key';
+/** One keychain entry per AI Gate home, so a second home (tests, a portable install) never shares a key. */
+const entryFor = (paths: Paths) => `store-key-${crypto.createHash('sha256').update(path.resolve(paths.home)).digest('hex').slice(0, 16)}`;
 const PREFIX = 'aigate:v1:';
 
 /** The OS keychain through @napi-rs/keyring, or undefined where none answers (headless Linux, CI). */
-export async function osKeychain(): Promise<Keychain | undefined> {
+export async function osKeychain(paths: Paths, env: NodeJS.ProcessEnv = process.env): Promise<Keychain | undefined> {
+  if (env.AIGATE_KEYCHAIN === 'off') return undefined;
   try {
     const { Entry } = await import('@napi-rs/keyring');
-    const entry = new Entry(SERVICE, ENTRY);
+    const entry = new Entry(SERVICE, entryFor(paths));
     return {
       get: () => entry.getPassword() ?? undefined,
       set: (value) => entry.setPassword(value),
@@ -45,7 +48,7 @@ export class Vault {
    * would make every stored secret unreadable.
    */
   static async open(paths: Paths, keychain?: Keychain | null): Promise<Vault> {
-    const chain = keychain === undefined ? await osKeychain() : keychain ?? undefined;
+    const chain = keychain === undefined ? await osKeychain(paths) : keychain ?? undefined;
     if (chain) {
       let encoded: string | undefined;
       try {
@@ -60,7 +63,7 @@ export class Vault {
         encoded = undefined;
         Vault.keychainProblem = (err as Error).message;
       }
-      if (encoded) return new Vault(decodeKey(encoded, 'the OS keychain entry aigate/store-key'), 'keychain');
+      if (encoded) return new Vault(decodeKey(encoded, `the OS keychain entry ${SERVICE}/${entryFor(paths)}`), 'keychain');
     }
     let encoded = await readKeyFile(paths);
     if (!encoded) {
