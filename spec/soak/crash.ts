@@ -186,9 +186,10 @@ export async function crashRounds(
       spentRound = true;
       const before = auth.reuseAttempts();
       const t0 = Date.now();
-      while (auth.reuseAttempts() === before && Date.now() - t0 < 5_000) await sleep(50);
+      // The killed process may have left the refresh lock behind: it goes stale after 15 s.
+      while (auth.reuseAttempts() === before && Date.now() - t0 < 20_000) await sleep(50);
       let state = '';
-      while (state !== 'needs-login' && Date.now() - t0 < 9_000) {
+      while (state !== 'needs-login' && Date.now() - t0 < 25_000) {
         const res = await admin(serve.url, token, suite.logs, 'GET', '/aigate/api/accounts');
         state = res.json?.find?.((a: { name: string }) => a.name === 'soak')?.health?.state ?? '';
         if (state !== 'needs-login') await sleep(100);

@@ -125,9 +125,10 @@ export class RefreshingTokens implements TokenSource {
     const release = await lockfile.lock(lockTarget, {
       realpath: false,
       lockfilePath: `${lockTarget}.lock`,
-      stale: 60_000,
-      // Outwaits `stale` (~63 s): a lock left by a killed process is taken over rather than failing the refresh.
-      retries: { retries: 130, minTimeout: 50, maxTimeout: 500 },
+      // A live holder touches the lock every stale/2, however long its refresh takes; one left by a killed
+      // process goes stale after 15 s and is taken over (the retries outwait that) rather than failing.
+      stale: 15_000,
+      retries: { retries: 45, minTimeout: 50, maxTimeout: 500 },
       onCompromised: (err) => log('refresh lock for %s: %s', seen.name, err.message),
     });
     try {
