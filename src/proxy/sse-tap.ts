@@ -7,6 +7,7 @@ const HEAD_BYTES = 512;
 const BOUNDARY = Buffer.from('\n\n');
 const USAGE_KEY = Buffer.from('"usage":');
 const TYPE = /^event: *(\S+)|"type" *: *"([^"]+)"/m;
+const EMPTY = Buffer.alloc(0);
 
 export interface TapResult {
   /** The `type` of the last SSE event, e.g. `response.completed`. */
@@ -24,9 +25,18 @@ export interface TapResult {
  * output before its `usage`, so the usage is always in the tail and the type in
  * the head, however long the event.
  */
+/**
+ * Tail buffers are reused across responses: a fresh 128 KiB per stream is external memory that
+ * V8 answers with full collections on bulky streams. The pool keeps enough for the usual
+ * concurrency; beyond it, buffers are simply allocated and dropped.
+ */
+const pool: Buffer[] = [];
+const POOL_MAX = 64;
+
 export class ResponseTap {
-  private tail = Buffer.allocUnsafe(16 * 1024);
+  private tail = pool.pop() ?? Buffer.allocUnsafeSlow(2 * TAIL_BYTES);
   private tailLen = 0;
+  private done?: TapResult;
   private head = Buffer.allocUnsafe(HEAD_BYTES);
   private headLen = 0;
   /** Offset (in the whole response) where the last event began. */
@@ -37,6 +47,7 @@ export class ResponseTap {
   bytes = 0;
 
   readonly push = (chunk: Buffer): void => {
+    if (this.done) return;
     const before = this.bytes;
     this.bytes += chunk.length;
     this.noteEvents(chunk, before);
@@ -45,23 +56,15 @@ export class ResponseTap {
 
   private append(chunk: Buffer): void {
     if (chunk.length >= TAIL_BYTES) {
-      if (this.tail.length < TAIL_BYTES) this.tail = Buffer.allocUnsafe(TAIL_BYTES);
       chunk.copy(this.tail, 0, chunk.length - TAIL_BYTES);
       this.tailLen = TAIL_BYTES;
       return;
     }
     if (this.tailLen + chunk.length > this.tail.length) {
-      if (this.tail.length < 2 * TAIL_BYTES) {
-        const grown = Buffer.allocUnsafe(Math.min(2 * TAIL_BYTES, Math.max(this.tail.length * 2, this.tailLen + chunk.length)));
-        this.tail.copy(grown, 0, 0, this.tailLen);
-        this.tail = grown;
-      }
-      if (this.tailLen + chunk.length > this.tail.length) {
-        // Full: keep only what the tail needs, then append.
-        const keep = TAIL_BYTES - chunk.length;
-        this.tail.copy(this.tail, 0, this.tailLen - keep, this.tailLen);
-        this.tailLen = keep;
-      }
+      // Full: keep only what the tail needs, then append.
+      const keep = TAIL_BYTES - chunk.length;
+      this.tail.copy(this.tail, 0, this.tailLen - keep, this.tailLen);
+      this.tailLen = keep;
     }
     chunk.copy(this.tail, this.tailLen);
     this.tailLen += chunk.length;
@@ -86,13 +89,18 @@ export class ResponseTap {
     this.lastByte = chunk[n - 1]!;
   }
 
+  /** What the response said at its end. Call once the response is over: the tap then returns its buffer. */
   result(): TapResult {
+    if (this.done) return this.done;
     const tail = this.tail.subarray(0, this.tailLen);
     const lastType = typeIn(this.head.subarray(0, this.headLen));
     let lastEvent: Record<string, unknown> | undefined;
     const fromEnd = this.bytes - this.eventStart;
     if (lastType === 'response.failed' && fromEnd <= tail.length) lastEvent = eventJson(tail.subarray(tail.length - fromEnd));
-    return { lastType, lastEvent, usage: usageFrom(lastUsageObject(tail)) };
+    this.done = { lastType, lastEvent, usage: usageFrom(lastUsageObject(tail)) };
+    if (pool.length < POOL_MAX) pool.push(this.tail);
+    this.tail = EMPTY;
+    return this.done;
   }
 }
 
