@@ -1,3 +1,4 @@
+import type { StatsRow } from '../state/stats-aggregate.js';
 /**
  * The popovers' only way to the rest of AI Gate: the admin API on the same
  * origin, authenticated by the session cookie the one-time login link set.
@@ -74,22 +75,8 @@ export interface AccountView {
   quotaLabel: string;
 }
 
-export interface StatsRow {
-  key: string;
-  start?: number;
-  requests: number;
-  errors: number;
-  failovers: number;
-  inputTokens: number;
-  cachedTokens: number;
-  outputTokens: number;
-  reasoningTokens: number;
-  totalTokens: number;
-  ttfbP50?: number;
-  ttfbP95?: number;
-  totalP50?: number;
-  totalP95?: number;
-}
+/** The stats rows as the admin API sends them (a type only: nothing of src/state is bundled). */
+export type { StatsRow };
 
 export interface StatsAnswer {
   since: number;
