@@ -76,4 +76,6 @@ try {
 const failed = results.filter((r) => r.failures.length);
 fs.writeFileSync(path.join(out, `summary-${mode.name}.json`), JSON.stringify({ mode: mode.name, at: new Date().toISOString(), seconds: (Date.now() - started) / 1000, results }, null, 2));
 console.log(`\nsoak ${mode.name}: ${results.length - failed.length}/${results.length} scenarios passed in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// The plain closing line CI reads: scenarios passed and failed.
+console.log(`soak: ${results.length - failed.length} passed, ${failed.length} failed`);
 process.exit(failed.length ? 1 : 0);
