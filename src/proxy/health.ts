@@ -1,5 +1,6 @@
 import { debuglog } from 'node:util';
 import type { AccountRecord, Health, HealthState, Quota } from '../state/accounts.js';
+import { effectiveHealth } from '../state/account-status.js';
 import type { EventBus } from '../state/events.js';
 import type { Store } from '../state/store.js';
 
@@ -49,11 +50,7 @@ export class AccountHealth {
 
   /** The account's health now: a cooldown or backoff that has passed reads as ok. */
   current(account: AccountRecord): Health {
-    const h = this.of(account);
-    if ((h.state === 'cooling' || h.state === 'degraded') && (h.until ?? 0) <= this.clock.now()) {
-      return { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 };
-    }
-    return h;
+    return effectiveHealth(this.of(account), this.clock.now());
   }
 
   /** Out of quota or rate limited: unusable until `resetsAt`, or a backoff when the upstream did not say. */
@@ -94,7 +91,7 @@ export class AccountHealth {
     for (const account of this.store.data.accounts) {
       const h = this.of(account);
       if (h.state !== 'cooling' && h.state !== 'degraded') continue;
-      if ((h.until ?? 0) <= now) this.set(account, { state: 'ok', failures: h.state === 'degraded' ? h.failures : 0 }, 'reset');
+      if ((h.until ?? 0) <= now) this.set(account, effectiveHealth(h, now), 'reset');
       else next = Math.min(next, h.until!);
     }
     if (next !== Infinity) this.sweepAt(next);

@@ -2,7 +2,10 @@ import type { AccountRecord, Health, Quota } from './accounts.js';
 
 /** The health an account has at `now`: a cooldown or backoff that has passed reads as ok. */
 export function effectiveHealth(health: Health, now: number): Health {
-  if ((health.state === 'cooling' || health.state === 'degraded') && (health.until ?? 0) <= now) return { state: 'ok' };
+  if ((health.state === 'cooling' || health.state === 'degraded') && (health.until ?? 0) <= now) {
+    // A degraded account keeps its failure count, so failing again backs off longer.
+    return { state: 'ok', failures: health.state === 'degraded' ? health.failures : 0 };
+  }
   return health;
 }
 

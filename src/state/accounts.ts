@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { Store, StoreData } from './store.js';
 import type { Vault } from './secrets.js';
 import { chatgptClaims } from './jwt.js';
+import { UserError } from './user-error.js';
 
 export type AccountKind = 'official' | 'third-party';
 export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
@@ -53,15 +54,7 @@ export type Credentials =
   | { apiKey: string }
   | { accessToken: string; refreshToken: string; idToken?: string };
 
-export class AccountError extends Error {
-  readonly expose = true;
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export class AccountError extends UserError {}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // eslint-disable-next-line no-control-regex -- control characters are exactly what these refuse

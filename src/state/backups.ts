@@ -7,6 +7,7 @@ import { withConfigLock } from './codex-config.js';
 import type { StateContext } from './context.js';
 import { ensureDir, FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
 import { backupsDir, codexAuthFile, codexConfigFile, storeFile, type Paths } from './paths.js';
+import { UserError } from './user-error.js';
 
 /** Why a snapshot was taken. Only `manual` ones are kept forever. */
 export type BackupReason = 'manual' | 'proxy-on' | 'proxy-off' | 'pre-restore' | 'mcp-edit' | 'history-migrate';
@@ -37,15 +38,7 @@ export interface Manifest {
   files: BackupFile[];
 }
 
-export class BackupError extends Error {
-  readonly expose = true;
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export class BackupError extends UserError {}
 
 const BLOB = /^files\/\d+\.(sealed|json)$/;
 const ID = /^\d{8}-\d{9}-[a-z][a-z-]{0,30}-[0-9a-f]{6}$/;

@@ -3,21 +3,14 @@ import { changeConfig, editToml, parseConfig, readCodexConfig, type ConfigChange
 import type { StateContext } from './context.js';
 import type { TomlEdit } from './toml-edit.js';
 import { isTable, type TomlTable, type TomlValue } from './toml-value.js';
+import { UserError } from './user-error.js';
 
 /**
  * `[mcp_servers.NAME]` in config.toml, validated the way Codex reads it
  * (codex-protocol.md): stdio (`command` …) or streamable HTTP (`url` …), never
  * both, and never an inline `bearer_token`.
  */
-export class McpError extends Error {
-  readonly expose = true;
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export class McpError extends UserError {}
 
 const STDIO_KEYS = ['command', 'args', 'env', 'env_vars', 'cwd'] as const;
 const HTTP_KEYS = ['url', 'bearer_token_env_var', 'http_headers', 'env_http_headers'] as const;

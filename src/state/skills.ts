@@ -4,21 +4,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { StateContext } from './context.js';
+import { UserError } from './user-error.js';
 
 /**
  * Codex Skills shipped in the package's `skills/` folder, installed into
  * `$CODEX_HOME/skills/NAME/` (codex-protocol.md). AI Gate removes only the
  * skills it ships: a skill the user wrote is theirs.
  */
-export class SkillError extends Error {
-  readonly expose = true;
-  constructor(
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
+export class SkillError extends UserError {}
 
 export interface SkillInfo {
   name: string;
