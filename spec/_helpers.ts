@@ -7,8 +7,8 @@ import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { addThirdParty, upsertOfficial } from '../src/state/accounts.js';
 import type { Paths } from '../src/state/paths.js';
-import { launchGateway, type LaunchOptions, type RunningGateway } from '../src/proxy/launch.js';
-import type { Clock } from '../src/proxy/health.js';
+import { launchGateway, type LaunchOptions, type RunningGateway } from '../src/launch.js';
+import type { Clock } from '../src/state/clock.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

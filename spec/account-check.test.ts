@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { credentials, upsertOfficial } from '../src/state/accounts.js';
 import { Vault } from '../src/state/secrets.js';
 import { Store } from '../src/state/store.js';
-import { usageReport } from '../src/state/usage.js';
+import { usageReport } from '../src/state/auth/usage.js';
 import { ensureBuilt, runCli, tempHome, type TempHome } from './_helpers.js';
 import { CLIENT_ID, startMockAuth, type IssuedTokens, type MockAuth } from './mock-auth.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { addThirdParty } from '../src/state/accounts.js';
-import { AUTOMATIC_KEPT, backupDiff, checkBackupId, createBackup, listBackups, pruneBackups, restoreBackup, type BackupError } from '../src/state/backups.js';
+import { AUTOMATIC_KEPT, backupDiff, checkBackupId, createBackup, listBackups, pruneBackups, restoreBackup, type BackupError } from '../src/state/codex/backups.js';
 import { backupsDir, codexAuthFile, codexConfigFile, storeFile } from '../src/state/paths.js';
 import { codexAuthJson, filesContaining, officialTokens, openState, tempHome } from './_helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { credentials, upsertOfficial } from '../src/state/accounts.js';
-import { CodexAuthSync } from '../src/state/codex-auth-sync.js';
+import { CodexAuthSync } from '../src/state/auth/codex-auth-sync.js';
 import type { TokenRefreshEvent } from '../src/state/events.js';
 import { codexAuthFile } from '../src/state/paths.js';
 import { postResponses, startGateway, tempHome, turn, type TempHome } from './_helpers.js';

@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from '@decimalturn/toml-patch';
-import { ConfigError, configDiff, parseConfig, readCodexConfig } from '../src/state/codex-config.js';
-import { editToml, TomlEditError } from '../src/state/toml-edit.js';
+import { ConfigError, configDiff, parseConfig, readCodexConfig } from '../src/state/codex/config.js';
+import { editToml, TomlEditError } from '../src/state/codex/toml-edit.js';
 import { changedLines, ROOT, tempHome } from './_helpers.js';
 
 const FIXTURES = path.join(ROOT, 'spec/fixtures/config');

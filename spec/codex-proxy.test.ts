@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../src/state/codex-config.js';
-import { PLACEHOLDER_AUTH, proxyOff, proxyOn, proxyPlan, proxyStatus } from '../src/state/codex-proxy.js';
-import { listBackups } from '../src/state/backups.js';
+import { ConfigError } from '../src/state/codex/config.js';
+import { PLACEHOLDER_AUTH, proxyOff, proxyOn, proxyPlan, proxyStatus } from '../src/state/codex/proxy.js';
+import { listBackups } from '../src/state/codex/backups.js';
 import { codexAuthFile, codexConfigFile } from '../src/state/paths.js';
 import { adminRequest, changedLines, codexAuthJson, ensureBuilt, filesContaining, officialTokens, openState, ROOT, runCli, startGateway, tempHome } from './_helpers.js';
 

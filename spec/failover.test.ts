@@ -1,39 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setEnabled, useAccount } from '../src/state/accounts.js';
-import type { FailoverEvent } from '../src/state/events.js';
-import { addProvider, parseSse, postResponses, startGateway, tempHome, TestClock, turn } from './_helpers.js';
-import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
-
-/** A gateway with one mock upstream per account name, a test clock, and the failover events it emitted. */
-async function setup(names: string[], options: { headersTimeoutMs?: number } = {}) {
-  const home = await tempHome();
-  const clock = new TestClock();
-  const env = { ...home.env, AIGATE_HEADERS_TIMEOUT_MS: String(options.headersTimeoutMs ?? 5000) };
-  const gw = await startGateway({ ...home, env }, { clock, env });
-  const mocks: Record<string, MockUpstream> = {};
-  for (const name of names) {
-    mocks[name] = await startMockUpstream({ tag: name, reasoning: true });
-    after(() => mocks[name]!.close());
-    await addProvider(gw, name, `${mocks[name]!.url}/v1`);
-  }
-  const events: FailoverEvent[] = [];
-  gw.bus.on('failover', (e) => events.push(e));
-  const account = (name: string) => {
-    const record = gw.store.data.accounts.find((a) => a.name === name)!;
-    return { ...record, health: gw.health.of(record) };
-  };
-  const ask = async (text: string, session = `s-${Math.random()}`, body: Record<string, unknown> = {}) => {
-    const res = await postResponses(gw.base, turn(text, body), { 'session-id': session });
-    // A cut stream ends mid-event: its last block is not JSON.
-    const complete = res.text.slice(0, res.text.lastIndexOf('\n\n') + 2);
-    return { ...res, events: res.status === 200 ? parseSse(complete) : [] };
-  };
-  const answeredBy = (res: { events: any[] }) => /Hello from (\w+)/.exec(res.events.at(-1)?.response?.output?.at(-1)?.content?.[0]?.text ?? '')?.[1];
-  return { home, clock, gw, mocks, events, account, ask, answeredBy };
-}
-
-const inSeconds = (clock: TestClock, s: number) => Math.floor(clock.now() / 1000) + s;
+import { parseSse, postResponses, turn } from './_helpers.js';
+import type { MockUpstream } from './mock-upstream.js';
+import { inSeconds, failoverRig as setup } from './_rig.js';
 
 describe('failover before the first byte', () => {
   it('moves to the next account when the first answers 429 usage_limit_reached, and cools it until resets_at', async () => {
@@ -269,47 +239,5 @@ describe('after the first byte', () => {
     assert.equal(t.account('A').health.state, 'cooling');
     assert.equal(t.account('A').health.until, resetsAt * 1000);
     assert.equal(t.answeredBy(await t.ask('again')), 'B');
-  });
-});
-
-describe('state only one account can read', () => {
-  const history = (tag: string) => [
-    { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'turn 1' }] },
-    { type: 'reasoning', id: `rs_${tag}`, summary: [], encrypted_content: `enc:${tag}:secret` },
-    { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'answer 1' }] },
-    { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'turn 2' }] },
-  ];
-
-  it('never alters a request that stays on the account that produced its items', async () => {
-    const t = await setup(['A', 'B']);
-    await t.ask('turn 1', 'conv');
-    const raw = JSON.stringify(turn('', { input: history('A') }));
-    await postResponses(t.gw.base, raw, { 'session-id': 'conv' });
-    assert.equal(t.mocks.A!.seen.at(-1)!.raw.toString(), raw);
-  });
-
-  it('strips encrypted reasoning and previous_response_id when the conversation moves, and remembers every account that served it', async () => {
-    const t = await setup(['A', 'B', 'C']);
-    await t.ask('turn 1', 'conv'); // A
-    t.mocks.A!.plans.push({ kind: 'usage-limit', resetsAt: inSeconds(t.clock, 9000) });
-    await postResponses(t.gw.base, turn('', { input: history('A'), previous_response_id: 'resp_A_1' }), { 'session-id': 'conv' });
-    const toB = t.mocks.B!.seen.at(-1)!.json;
-    assert.ok(!JSON.stringify(toB).includes('enc:A'));
-    assert.equal(toB.previous_response_id, undefined);
-    assert.equal(toB.input.filter((i: { type: string }) => i.type === 'message').length, 3);
-    // Turn 3 stays on B but still carries turn 1's reasoning from A: that goes, B's own stays out too.
-    const turn3 = [...history('A'), { type: 'reasoning', id: 'rs_B', summary: [], encrypted_content: 'enc:B:own' }];
-    await postResponses(t.gw.base, turn('', { input: turn3 }), { 'session-id': 'conv' });
-    const third = t.mocks.B!.seen.at(-1)!.json;
-    assert.ok(!JSON.stringify(third).includes('enc:A'));
-  });
-
-  it('retries once without the encrypted state when the account says it cannot read it', async () => {
-    const t = await setup(['A']);
-    t.mocks.A!.plans.push({ kind: 'status', status: 400, body: { error: { message: 'The encrypted content could not be verified.', type: 'invalid_request_error', code: 'invalid_encrypted_content' } } });
-    const res = await postResponses(t.gw.base, turn('', { input: history('X') }), { 'session-id': 'old-session' });
-    assert.equal(res.status, 200);
-    assert.equal(t.mocks.A!.seen.length, 2);
-    assert.ok(!t.mocks.A!.seen[1]!.raw.toString().includes('enc:X'));
   });
 });

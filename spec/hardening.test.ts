@@ -12,15 +12,16 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Vault } from '../src/state/secrets.js';
 import { Store } from '../src/state/store.js';
-import { readCodexAuth } from '../src/state/codex-auth.js';
+import { readCodexAuth } from '../src/state/auth/codex-auth.js';
 import { upsertOfficial } from '../src/state/accounts.js';
 import { addProvider, ensureBuilt, openState, startGateway, tempHome } from './_helpers.js';
-import { createBackup, restoreBackup } from '../src/state/backups.js';
-import { withConfigLock } from '../src/state/codex-config.js';
+import { createBackup, restoreBackup } from '../src/state/codex/backups.js';
+import { withConfigLock } from '../src/state/codex/config.js';
 import { authJsonFor, startMockAuth } from './mock-auth.js';
 import { startMockUpstream } from './mock-upstream.js';
 import { crashRounds } from './soak/crash.js';
-import { hostileCases, request, runCases, sendRaw, treeChanges, treeHashes, zstdBomb } from './soak/hostile.js';
+import { hostileCases, request, sendRaw, zstdBomb } from './soak/hostile-cases.js';
+import { runCases, treeChanges, treeHashes } from './soak/hostile.js';
 import { Logs, startMock, tempRoot } from './soak/processes.js';
 
 describe('hostile input', async () => {

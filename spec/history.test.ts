@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
-import { listBackups, restoreBackup } from '../src/state/backups.js';
-import { migrateHistory, retag } from '../src/state/history.js';
+import { listBackups, restoreBackup } from '../src/state/codex/backups.js';
+import { migrateHistory, retag } from '../src/state/codex/history.js';
 import { ensureBuilt, openState, runCli, tempHome, type TempHome } from './_helpers.js';
 
 /** A session_meta line shaped like Codex 0.169's, with text that mentions model_provider inside a string. */

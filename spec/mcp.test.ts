@@ -3,8 +3,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from '@decimalturn/toml-patch';
-import { listBackups } from '../src/state/backups.js';
-import { addMcp, editMcp, listMcp, McpError, removeMcp, setMcpEnabled } from '../src/state/mcp.js';
+import { listBackups } from '../src/state/codex/backups.js';
+import { addMcp, editMcp, listMcp, McpError, removeMcp, setMcpEnabled } from '../src/state/codex/mcp.js';
 import { codexConfigFile } from '../src/state/paths.js';
 import { adminRequest, changedLines, openState, ROOT, startGateway, tempHome } from './_helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { bundledSkillsDir, installSkill, listSkills, readFrontMatter, removeSkill, type SkillError } from '../src/state/skills.js';
+import { bundledSkillsDir, installSkill, listSkills, readFrontMatter, removeSkill, type SkillError } from '../src/state/codex/skills.js';
 import { adminRequest, ensureBuilt, openState, ROOT, runCli, startGateway, tempHome } from './_helpers.js';
 
 const BUNDLED = 'migrating-codex-history';

@@ -4,11 +4,11 @@ import http from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { launchGateway } from '../src/proxy/launch.js';
+import { launchGateway } from '../src/launch.js';
 import { EventBus, type RequestRecord } from '../src/state/events.js';
 import { statsDir } from '../src/state/paths.js';
-import { aggregate } from '../src/state/stats-aggregate.js';
-import { readStats, StatsRecorder, type StatLine } from '../src/state/stats.js';
+import { aggregate } from '../src/state/stats/aggregate.js';
+import { readStats, StatsRecorder, type StatLine } from '../src/state/stats/records.js';
 import { addProvider, ensureBuilt, postResponses, runCli, startGateway, tempHome, TestClock, turn } from './_helpers.js';
 import { sseEvent, startMockUpstream, usage as mockUsage } from './mock-upstream.js';
 

@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { credentials, upsertOfficial, type AccountRecord } from '../src/state/accounts.js';
+import { credentials, upsertOfficial } from '../src/state/accounts.js';
 import { EventBus, type GatewayEvents } from '../src/state/events.js';
-import { RefreshScheduler, schedulerInterval } from '../src/state/refresh-scheduler.js';
+import { RefreshScheduler, schedulerInterval } from '../src/state/auth/refresh-scheduler.js';
 import { Vault } from '../src/state/secrets.js';
 import { Store } from '../src/state/store.js';
-import { RefreshingTokens } from '../src/state/token-refresh.js';
+import { RefreshingTokens } from '../src/state/auth/token-refresh.js';
 import { addProvider, filesContaining, postResponses, startGateway, tempHome, TestClock, turn, type TempHome } from './_helpers.js';
 import { CLIENT_ID, startMockAuth, type IssuedTokens, type MockAuth } from './mock-auth.js';
 import { startMockUpstream, type MockUpstream } from './mock-upstream.js';
+import type { AccountRecord } from '../src/state/schema.js';
 
 let auth: MockAuth;
 let upstream: MockUpstream;

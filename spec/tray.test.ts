@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { listBackups } from '../src/state/backups.js';
+import { listBackups } from '../src/state/codex/backups.js';
 import { translator } from '../src/i18n/i18n.js';
 import { buildMenu, type TrayAction } from '../src/tray/menu-model.js';
 import { template } from '../src/tray/menu-template.js';

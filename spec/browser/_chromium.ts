@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import type { RunningGateway } from '../../src/proxy/launch.js';
+import type { RunningGateway } from '../../src/launch.js';
 import { ROOT } from '../_helpers.js';
 
 export const CHROMIUM = process.env.AIGATE_CHROMIUM || '/usr/bin/chromium';
@@ -27,6 +27,8 @@ export interface PopoverOptions {
   colorScheme?: 'light' | 'dark';
   /** Extra fragment parameters, e.g. `{ restore: id }`. */
   params?: Record<string, string>;
+  /** The page's clock stands still at this time (ms since epoch), as the gateway's TestClock does. */
+  now?: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface PopoverOptions {
 export async function openPopover(browser: Browser, running: RunningGateway, view: string, options: PopoverOptions = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 380, height: 560 }, colorScheme: options.colorScheme ?? 'light', locale: 'en-US', deviceScaleFactor: 2 });
   const page = await context.newPage();
+  if (options.now !== undefined) await page.clock.setFixedTime(options.now);
   const problems: string[] = [];
   page.on('pageerror', (err) => problems.push(err.message));
   page.on('console', (msg) => msg.type() === 'error' && !/status of 4\d\d/.test(msg.text()) && problems.push(msg.text()));

@@ -5,10 +5,16 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startMockAuth } from '../mock-auth.js';
 import { startMockUpstream } from '../mock-upstream.js';
-import { addOfficial, addProvider, codexAuthJson, ensureBuilt, officialTokens, runCli, startGateway, tempHome } from '../_helpers.js';
-import { launchChromium, openPopover, pageProblems, screenshot } from './_chromium.js';
+import { addOfficial, addProvider, codexAuthJson, ensureBuilt, officialTokens, runCli, startGateway, tempHome, TestClock } from '../_helpers.js';
+import { launchChromium, openPopover as openAt, pageProblems, screenshot, type PopoverOptions } from './_chromium.js';
 
 const HOUR = 3600_000;
+/**
+ * The gateway and every page run at 09:00 local time on a day without a DST change anywhere, so a
+ * cooldown three hours ahead reads "resets 12:00" in any time zone, at any hour the suite runs.
+ */
+const NOW = new Date(2026, 5, 10, 9, 0).getTime();
+const openPopover = (b: typeof browser, r: typeof running, view: string, options: PopoverOptions = {}) => openAt(b, r, view, { now: NOW, ...options });
 
 // Shared by every test below; the helpers clean up after the file.
 await ensureBuilt();
@@ -16,11 +22,11 @@ const home = await tempHome();
 const upstream = await startMockUpstream({ tag: 'relay' });
 const auth = await startMockAuth({ email: 'new@chatgpt.example', accountId: 'acct-new' });
 after(() => Promise.all([upstream.close(), auth.close()]));
-const running = await startGateway(home, { env: { ...home.env, AIGATE_AUTH_ISSUER: auth.url, AIGATE_LOGIN_PORT: String(await freePort()) } });
+const running = await startGateway(home, { clock: new TestClock(NOW), env: { ...home.env, AIGATE_AUTH_ISSUER: auth.url, AIGATE_LOGIN_PORT: String(await freePort()) } });
 await addOfficial(running, 'work', { accountId: 'acct-work', email: 'me@work.example' });
 await addProvider(running, 'relay', upstream.url);
 await addOfficial(running, 'spare', { accountId: 'acct-spare', email: 'spare@example.com' });
-const now = Date.now();
+const now = NOW;
 await running.store.update((d) => {
   d.accounts[0]!.quota = { primary: { usedPercent: 42, resetsAt: now + 2 * HOUR }, secondary: { usedPercent: 81, resetsAt: now + 50 * HOUR }, updatedAt: now };
   d.accounts[2]!.health = { state: 'cooling', until: now + 3 * HOUR, reason: 'usage limit' };
@@ -55,13 +61,13 @@ describe('Accounts popover', () => {
     assert.match(await page.locator('li.account[data-name="relay"]').innerText(), /API · 127\.0\.0\.1:\d+/);
     const spare = page.locator('li.account[data-name="spare"]');
     assert.equal(await spare.getAttribute('data-state'), 'cooling');
-    assert.match(await spare.locator('.account-status').innerText(), /cooling down · resets \d\d:\d\d/);
+    assert.equal(await spare.locator('.account-status').innerText(), 'cooling down · resets 12:00');
     assert.deepEqual(pageProblems(page), []);
     await screenshot(page, 'accounts-light');
     const dark = await openPopover(browser, running, 'accounts', { colorScheme: 'dark' });
     await screenshot(dark, 'accounts-dark');
     const zh = await openPopover(browser, running, 'accounts', { lang: 'zh-CN' });
-    assert.match(await zh.locator('li.account[data-name="spare"] .account-status').innerText(), /冷却中 · \d\d:\d\d 重置/);
+    assert.match(await zh.locator('li.account[data-name="spare"] .account-status').innerText(), /冷却中 · 12:00 重置/);
     await screenshot(zh, 'accounts-zh-CN');
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { createBackup } from '../../src/state/backups.js';
+import { createBackup } from '../../src/state/codex/backups.js';
 import { codexAuthJson, ensureBuilt, officialTokens, runCli, startGateway, tempHome } from '../_helpers.js';
 import { launchChromium, openPopover, pageProblems, screenshot } from './_chromium.js';
 

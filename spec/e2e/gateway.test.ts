@@ -66,7 +66,7 @@ describe('Codex through AI Gate', () => {
     const authFile = path.join(home.dir, 'gate-auth.json');
     await fs.writeFile(authFile, codexAuthJson(gate), { mode: 0o600 });
     // Imported the way `aigate accounts import --auth-file` does it.
-    const { readCodexAuth, loginFrom } = await import('../../src/state/codex-auth.js');
+    const { readCodexAuth, loginFrom } = await import('../../src/state/auth/codex-auth.js');
     const login = loginFrom((await readCodexAuth(authFile))!, authFile);
     assert.equal(login.kind, 'chatgpt');
     if (login.kind === 'chatgpt') await upsertOfficial(gw.store, gw.vault, login.tokens, 'gate');

@@ -16,7 +16,7 @@ import { Store } from '../../src/state/store.js';
 import { Vault } from '../../src/state/secrets.js';
 import type { Paths } from '../../src/state/paths.js';
 import { admin, sleep } from './client.js';
-import { ORIGINAL_CONFIG } from './crash.js';
+import { ORIGINAL_CONFIG } from './crash-checks.js';
 import { makeHome, runCli, spawnCli, startServe, type Home } from './processes.js';
 import { Scenario, type ScenarioResult } from './report.js';
 import { adminToken, apiKey, type Suite } from './rig.js';

@@ -1,96 +1,23 @@
 /**
- * Scenario 3, faults in AI Gate itself: `kill -9` of `aigate serve` and of a
- * CLI process in the middle of store writes (admin API account changes),
- * statistics batches, token refreshes (against the mock OAuth server, which
- * rotates refresh tokens) and config.toml edits, round after round. After
- * every kill: the store loads; no acknowledged account change is lost; the
- * refresh token AI Gate holds is the one the auth server considers live (or
- * the kill landed in the window between the server's rotation and the store
- * write — counted); auth.json and config.toml are whole, known versions.
+ * Scenario 3, faults in AI Gate itself: `kill -9` of `aigate serve` and of a CLI process in the middle
+ * of store writes, statistics batches, token refreshes (the mock OAuth server rotates refresh tokens)
+ * and config.toml edits, round after round. After every kill: the store loads; no acknowledged account
+ * change is lost; the refresh token AI Gate holds is live (or the kill landed between the server's
+ * rotation and the store write — counted); auth.json and config.toml are whole, known versions; and
+ * the next start leaves no temp file of the killed process behind.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { startMockAuth, authJsonFor, type MockAuth } from '../mock-auth.js';
 import { Store } from '../../src/state/store.js';
 import { Vault } from '../../src/state/secrets.js';
-import type { Paths } from '../../src/state/paths.js';
-import { performance } from 'node:perf_hooks';
 import { admin, codexBody, percentile, sleep, streamRequest } from './client.js';
-import { freePort, makeHome, runCli, spawnCli, startServe, stopChild, type Home } from './processes.js';
+import { isJson, killMoment, ORIGINAL_CONFIG, leftovers, measureWindow, newTally, pathsOf, rand, readRefreshToken, TRIGGERS, type Tally, type Trigger } from './crash-checks.js';
+import { freePort, makeHome, runCli, spawnCli, startServe, stopChild } from './processes.js';
 import { Scenario, type ScenarioResult } from './report.js';
 import { addAccount, adminToken, apiKey, type Suite } from './rig.js';
 
-export const ORIGINAL_CONFIG = `# Codex config the user wrote by hand
-model = "gpt-5.1-codex"   # keep this comment
-
-[mcp_servers.docs]
-command = "npx"
-args = ["-y", "docs-mcp"]
-`;
-
-const TRIGGERS = ['refresh', 'store-write', 'stats', 'cli', 'random'] as const;
-type Trigger = (typeof TRIGGERS)[number];
 const POOL = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5'];
-
-const rand = (lo: number, hi: number) => lo + Math.floor(Math.random() * (hi - lo + 1));
-
-interface Tally {
-  rounds: number;
-  byTrigger: Record<string, number>;
-  storeLoads: number;
-  accountsLost: number;
-  accountsResurrected: number;
-  tokenLive: number;
-  /** The kill landed after the auth server rotated the token and before AI Gate's store write. */
-  tokenWindow: number;
-  tokenOther: number;
-  authJsonWhole: number;
-  /** auth.json still held the token before the last rotation (killed between the store write and auth.json's). */
-  authJsonBehind: number;
-  /** ...and the next `aigate serve` brought it up to date. */
-  authJsonRepaired: number;
-  configWhole: number;
-  configOther: number;
-  statsLines: number;
-  statsBad: number;
-  locksLeft: number;
-  tempFilesLeft: number;
-  tempNames: string[];
-  /** What the next start made of a refresh token lost in the window (checked once). */
-  spentToken?: string;
-  spentRounds: number;
-  unexpectedAnswers: string[];
-  lockWaits: string[];
-  cliKilled: number;
-  serveStartFailures: string[];
-}
-
-function pathsOf(home: Home): Paths {
-  return { home: home.aigateHome, data: path.join(home.aigateHome, 'data'), codexHome: home.codexHome };
-}
-
-function readRefreshToken(vault: Vault, data: { accounts: { kind: string; secret: string }[] }): string | undefined {
-  const official = data.accounts.find((a) => a.kind === 'official');
-  return official ? (vault.openJson(official.secret) as { refreshToken: string }).refreshToken : undefined;
-}
-
-/** Lock folders (proper-lockfile) under data/ — and the temp files of interrupted atomic writes. */
-function leftovers(paths: Paths): { locks: string[]; temps: string[] } {
-  const locks: string[] = [];
-  const temps: string[] = [];
-  const walk = (dir: string) => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.name.endsWith('.lock')) locks.push(p);
-      else if (e.isDirectory() && e.name.endsWith('.tmp')) temps.push(p);
-      else if (e.isDirectory()) walk(p);
-      else if (/\.\d+$|\.tmp$/.test(e.name) || /\.[0-9a-f]{8,}$/.test(e.name)) temps.push(p);
-    }
-  };
-  walk(paths.data);
-  for (const e of fs.readdirSync(paths.codexHome)) if (/^(config\.toml|auth\.json)\./.test(e)) temps.push(path.join(paths.codexHome, e));
-  return { locks, temps };
-}
 
 /**
  * The rounds themselves, on one home that keeps accumulating state: what the
@@ -113,31 +40,7 @@ export async function crashRounds(
   const paths = pathsOf(home);
   const configFile = path.join(home.codexHome, 'config.toml');
   const authFile = path.join(home.codexHome, 'auth.json');
-  const tally: Tally = {
-    rounds: 0,
-    byTrigger: {},
-    storeLoads: 0,
-    accountsLost: 0,
-    accountsResurrected: 0,
-    tokenLive: 0,
-    tokenWindow: 0,
-    tokenOther: 0,
-    authJsonWhole: 0,
-    authJsonBehind: 0,
-    authJsonRepaired: 0,
-    configWhole: 0,
-    configOther: 0,
-    statsLines: 0,
-    statsBad: 0,
-    locksLeft: 0,
-    tempFilesLeft: 0,
-    tempNames: [],
-    spentRounds: 0,
-    unexpectedAnswers: [],
-    lockWaits: [],
-    cliKilled: 0,
-    serveStartFailures: [],
-  };
+  const tally = newTally();
 
   // The user's setup: a hand-written config.toml, Codex signed in (shared with AI Gate), one third-party key.
   fs.writeFileSync(configFile, ORIGINAL_CONFIG);
@@ -246,28 +149,7 @@ export async function crashRounds(
     const cliStarted = Date.now();
 
     // When to kill: right after a rotation was answered, a store write was sent, a stats batch was due, mid-CLI, or any time.
-    switch (trigger) {
-      case 'refresh':
-        await Promise.race([new Promise<void>((r) => (auth.onRefresh = () => r())), sleep(3_000)]);
-        auth.onRefresh = undefined;
-        await sleep(rand(0, 12));
-        break;
-      case 'store-write':
-        await sleep(rand(50, 400));
-        await wrote;
-        await sleep(rand(0, 8));
-        break;
-      case 'stats':
-        await trafficStarted;
-        await sleep(rand(990, 1_060));
-        break;
-      case 'cli':
-        await sleep(Math.max(0, cliStarted + rand(150, 550) - Date.now()));
-        break;
-      case 'random':
-        await sleep(rand(50, 1_500));
-        break;
-    }
+    await killMoment(trigger, { auth, wrote, trafficStarted, cliStarted });
     if (cli.child.exitCode === null) tally.cliKilled++;
     await Promise.all([serve.kill9(), stopChild(cli.child, 'SIGKILL')]);
     stop.now = true;
@@ -350,9 +232,10 @@ export async function crashRounds(
       tally.statsBad += lines.filter((l) => !isJson(l)).length;
     }
 
+    // The Store.open above was the first start since the kill: it removed the temp files the kill left.
     const left = leftovers(paths);
-    tally.tempFilesLeft = left.temps.length;
-    tally.tempNames = left.temps.map((t) => path.relative(home.dir, t).replace(/\.[0-9a-f]{6,}$|\d{8}-\d{9}-[a-z-]+-[0-9a-f]{6}/, '*'));
+    tally.tempFilesLeft += left.temps.length;
+    if (left.temps.length) failures.push(`round ${round} (${trigger}): temp files still there after the next start: ${left.temps.map((t) => path.relative(home.dir, t)).join(', ')}`);
     if (left.locks.length) {
       tally.locksLeft++;
       if (lockRoundsDone < options.lockRounds && left.locks.some((l) => /store\.json\.lock$/.test(l))) {
@@ -380,52 +263,6 @@ export async function crashRounds(
   return { tally, failures, auth, window };
 }
 
-/**
- * How long the rotation window is: from the auth server answering a refresh
- * to the new refresh token being in store.json (and then in auth.json), read
- * by polling both files every millisecond while `aigate serve` refreshes
- * every 250 ms and nothing is killed.
- */
-async function measureWindow(suite: Pick<Suite, 'logs'>, home: Home, auth: MockAuth, port: number): Promise<{ store: number[]; authJson: number[] }> {
-  const paths = pathsOf(home);
-  const serve = await startServe(home, suite.logs, { name: 'crash-window', port });
-  const vault = await Vault.open(paths, null);
-  const store: number[] = [];
-  const authJson: number[] = [];
-  const until = Date.now() + 2_500;
-  while (Date.now() < until) {
-    const answered = await Promise.race([new Promise<number>((r) => (auth.onRefresh = () => r(performance.now()))), sleep(1_000).then(() => 0)]);
-    if (!answered) continue;
-    const fresh = auth.issued.at(-1)!.refreshToken;
-    let inStore = 0;
-    let inAuth = 0;
-    while ((!inStore || !inAuth) && performance.now() - answered < 1_000) {
-      try {
-        const data = JSON.parse(fs.readFileSync(path.join(paths.data, 'store.json'), 'utf8'));
-        if (!inStore && readRefreshToken(vault, data) === fresh) inStore = performance.now();
-        if (!inAuth && JSON.parse(fs.readFileSync(path.join(home.codexHome, 'auth.json'), 'utf8')).tokens.refresh_token === fresh) inAuth = performance.now();
-      } catch {
-        // read mid-rename: try again
-      }
-      await sleep(1);
-    }
-    if (inStore) store.push(inStore - answered);
-    if (inAuth) authJson.push(inAuth - answered);
-  }
-  auth.onRefresh = undefined;
-  await serve.stop();
-  return { store, authJson };
-}
-
-const isJson = (line: string) => {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 function trackKey(suite: Pick<Suite, 'secrets'>, name: string): string {
   const key = apiKey(name);
   suite.secrets.add(key);
@@ -446,7 +283,7 @@ export async function crashScenario(suite: Suite): Promise<ScenarioResult> {
   s.set('auth.json', `${tally.authJsonWhole} whole; ${tally.authJsonBehind} behind the store after a kill, ${tally.authJsonRepaired} brought up to date by the next start`);
   s.set('config.toml', `${tally.configWhole} old-or-new bytes, ${tally.configOther} other`);
   s.set('stats lines / unparseable', `${tally.statsLines} / ${tally.statsBad}`);
-  s.set('rounds leaving a lock / temp files now', `${tally.locksLeft} / ${tally.tempFilesLeft}`);
+  s.set('rounds leaving a lock / temp files left after the next start', `${tally.locksLeft} / ${tally.tempFilesLeft}`);
   for (const w of tally.lockWaits) s.note(`lock left by a kill: ${w}`);
   if (tally.tokenWindow) {
     s.note(

@@ -2,19 +2,20 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import got from 'got';
 import { formatDuration, formatResetTime } from '../state/account-status.js';
-import { describeAccount, requireAccount, upsertOfficial, type AccountRecord, type Quota, type QuotaWindow } from '../state/accounts.js';
-import { CodexAuthSync } from '../state/codex-auth-sync.js';
-import { completeDeviceLogin, requestDeviceCode } from '../state/device-login.js';
+import { describeAccount, requireAccount, upsertOfficial } from '../state/accounts.js';
+import { CodexAuthSync } from '../state/auth/codex-auth-sync.js';
+import { completeDeviceLogin, requestDeviceCode } from '../state/auth/device-login.js';
 import { EventBus } from '../state/events.js';
-import { authIssuer, callbackPorts, startLogin, type SignedIn } from '../state/oauth.js';
-import { RefreshingTokens } from '../state/token-refresh.js';
+import { authIssuer, callbackPorts, startLogin, type SignedIn } from '../state/auth/oauth.js';
+import { RefreshingTokens } from '../state/auth/token-refresh.js';
 import type { Store } from '../state/store.js';
-import { NeedsLoginError } from '../state/tokens.js';
-import { backendUrl, fetchUsage } from '../state/usage.js';
+import { NeedsLoginError } from '../state/auth/tokens.js';
+import { backendUrl, fetchUsage } from '../state/auth/usage.js';
 import { DEFAULT_CHATGPT_BASE_URL } from '../proxy/providers.js';
 import { errorObject, limitVerdict, quotaFromHeaders } from '../proxy/quota.js';
 import { CliError, type CliContext } from './context.js';
 import { table } from './table.js';
+import type { AccountRecord, Quota, QuotaWindow } from '../state/schema.js';
 
 type Sub = (args: string[], ctx: CliContext, json: boolean) => Promise<number | void>;
 

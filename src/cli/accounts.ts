@@ -1,22 +1,12 @@
 import { parseArgs } from 'node:util';
-import {
-  addThirdParty,
-  checkApiKey,
-  describeAccount,
-  orderAccounts,
-  removeAccount,
-  setEnabled,
-  upsertOfficial,
-  useAccount,
-  type AccountRecord,
-} from '../state/accounts.js';
+import { addThirdParty, checkApiKey, describeAccount, orderAccounts, removeAccount, setEnabled, upsertOfficial, useAccount } from '../state/accounts.js';
 import { healthLabel, quotaLabel } from '../state/account-status.js';
-import { loginFrom, readCodexAuth } from '../state/codex-auth.js';
+import { loginFrom, readCodexAuth } from '../state/auth/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
-import type { StoreData } from '../state/store.js';
 import { loginVerbs } from './accounts-login.js';
 import { CliError, type CliContext, type Command } from './context.js';
 import { table } from './table.js';
+import type { AccountRecord, StoreData } from '../state/schema.js';
 
 const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|disable|test|usage> [options]
   list                                   accounts in failover order (* = active)

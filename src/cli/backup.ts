@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { AUTOMATIC_KEPT, backupDiff, createBackup, listBackups, pruneBackups, restoreBackup, type Manifest } from '../state/backups.js';
+import { AUTOMATIC_KEPT, backupDiff, createBackup, listBackups, pruneBackups, restoreBackup, type Manifest } from '../state/codex/backups.js';
 import { CliError, type Command } from './context.js';
 import { stateContext } from './state-context.js';
 import { table } from './table.js';

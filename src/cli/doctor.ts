@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { AccountRecord } from '../state/accounts.js';
+import type { AccountRecord } from '../state/schema.js';
 import { healthLabel } from '../state/account-status.js';
-import { readCodexConfig } from '../state/codex-config.js';
-import { DEFAULT_GATEWAY_URL, PLACEHOLDER_AUTH, proxyStatus, type ProxyStatus } from '../state/codex-proxy.js';
+import { readCodexConfig } from '../state/codex/config.js';
+import { DEFAULT_GATEWAY_URL, PLACEHOLDER_AUTH, proxyStatus, type ProxyStatus } from '../state/codex/proxy.js';
 import { backupsDir, codexAuthFile, keyFile, type Paths } from '../state/paths.js';
 import { Vault } from '../state/secrets.js';
-import { packageRoot } from '../state/skills.js';
+import { packageRoot } from '../state/codex/skills.js';
 import type { Command } from './context.js';
 import { gatewayUrl, stateContext } from './state-context.js';
 

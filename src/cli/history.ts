@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { migrateHistory, type MigrateResult } from '../state/history.js';
+import { migrateHistory, type MigrateResult } from '../state/codex/history.js';
 import { CliError, type Command } from './context.js';
 import { stateContext } from './state-context.js';
 

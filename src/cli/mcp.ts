@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { addMcp, editMcp, listMcp, removeMcp, setMcpEnabled, type McpChange, type McpServerView } from '../state/mcp.js';
+import { addMcp, editMcp, listMcp, removeMcp, setMcpEnabled, type McpChange, type McpServerView } from '../state/codex/mcp.js';
 import { CliError, type CliContext, type Command } from './context.js';
 import { stateContext } from './state-context.js';
 import { table } from './table.js';

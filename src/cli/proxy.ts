@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { proxyOff, proxyOn, proxyPlan, proxyStatus, type ProxyResult, type ProxyStatus } from '../state/codex-proxy.js';
+import { proxyOff, proxyOn, proxyPlan, proxyStatus, type ProxyResult, type ProxyStatus } from '../state/codex/proxy.js';
 import { CliError, type CliContext, type Command } from './context.js';
 import { gatewayUrl, stateContext } from './state-context.js';
 

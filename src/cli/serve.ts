@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../state/account-status.js';
 import type { EventBus } from '../state/events.js';
-import { launchGateway } from '../proxy/launch.js';
+import { launchGateway } from '../launch.js';
 import { parseListen } from '../proxy/listen-address.js';
 import type { CliContext, Command } from './context.js';
 

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { installSkill, listSkills, removeSkill } from '../state/skills.js';
+import { installSkill, listSkills, removeSkill } from '../state/codex/skills.js';
 import { CliError, type Command } from './context.js';
 import { stateContext } from './state-context.js';
 import { table } from './table.js';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { quotaLabel } from '../state/account-status.js';
-import { aggregate, GROUPINGS, parseSince, type Grouping, type StatsRow } from '../state/stats-aggregate.js';
-import { readStats } from '../state/stats.js';
+import { aggregate, GROUPINGS, parseSince, type Grouping, type StatsRow } from '../state/stats/aggregate.js';
+import { readStats } from '../state/stats/records.js';
 import { CliError, type Command } from './context.js';
 import { table } from './table.js';
 

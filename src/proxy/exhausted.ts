@@ -1,10 +1,20 @@
-import type { ServerResponse } from 'node:http';
-import type { AccountRecord } from '../state/accounts.js';
-import type { RequestRecord } from '../state/events.js';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { AccountRecord } from '../state/schema.js';
+import type { FailoverReason, RequestRecord } from '../state/events.js';
 import { errorBody } from './errors.js';
-import type { Failure, GatewayDeps } from './failover.js';
+import type { GatewayDeps } from './deps.js';
 import { writeBuffered } from './relay.js';
 import { candidates } from './routing.js';
+
+/** What an account said when it did not take a request. */
+export interface Failure {
+  account: AccountRecord;
+  reason: FailoverReason;
+  status?: number;
+  resetsAt?: number;
+  /** A small upstream answer (error JSON) that can still be relayed if no account succeeds. */
+  response?: { status: number; headers: IncomingHttpHeaders; body: Buffer };
+}
 
 /** When everything is only briefly rate limited, tell Codex to retry rather than stop. */
 const SHORT_WAIT_MS = 60_000;

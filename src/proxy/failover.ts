@@ -1,14 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
-import type { AccountRecord } from '../state/accounts.js';
-import type { EventBus, FailoverReason, RequestRecord } from '../state/events.js';
-import type { Store } from '../state/store.js';
-import { NeedsLoginError, type TokenSource } from '../state/tokens.js';
-import type { Conversations } from './conversations.js';
+import { NeedsLoginError } from '../state/auth/tokens.js';
+import type { RequestRecord } from '../state/events.js';
+import type { AccountRecord } from '../state/schema.js';
+import type { GatewayDeps } from './deps.js';
 import { GatewayError } from './errors.js';
-import { answerExhausted } from './exhausted.js';
-import type { AccountHealth, Clock } from './health.js';
-import { targetFor, type ProviderUrls, type Route } from './providers.js';
+import { answerExhausted, type Failure } from './exhausted.js';
+import { targetFor, type Route } from './providers.js';
 import { errorObject, limitVerdict, quotaFromHeaders } from './quota.js';
 import { isEventStream, peekFirstEvent, relay, writeBuffered } from './relay.js';
 import { stripAccountState, type RequestBody } from './request-body.js';
@@ -16,18 +14,6 @@ import { candidates } from './routing.js';
 import { readSmall, send, UpstreamError } from './upstream.js';
 
 const log = debuglog('aigate:proxy');
-
-export interface GatewayDeps {
-  store: Store;
-  bus: EventBus;
-  clock: Clock;
-  health: AccountHealth;
-  conversations: Conversations;
-  tokens: TokenSource;
-  urls: ProviderUrls;
-  /** No response headers (or, for a stream, no first event) within this long moves on. */
-  headersTimeoutMs: number;
-}
 
 export interface ForwardRequest {
   route: Route;
@@ -37,15 +23,6 @@ export interface ForwardRequest {
   body?: RequestBody;
   /** `/ai-router/api/accounts/<name>/…`: this account only, no failover. */
   pinned?: AccountRecord;
-}
-
-export interface Failure {
-  account: AccountRecord;
-  reason: FailoverReason;
-  status?: number;
-  resetsAt?: number;
-  /** A small upstream answer (error JSON) that can still be relayed if no account succeeds. */
-  response?: { status: number; headers: IncomingHttpHeaders; body: Buffer };
 }
 
 /** Codes in a `response.failed` that are the account's trouble, not the request's. */

@@ -1,15 +1,12 @@
 import { debuglog } from 'node:util';
-import type { AccountRecord, Health, HealthState, Quota } from '../state/accounts.js';
+import type { AccountRecord, Health, HealthState, Quota } from '../state/schema.js';
 import { effectiveHealth } from '../state/account-status.js';
 import type { EventBus } from '../state/events.js';
 import type { Store } from '../state/store.js';
+import { systemClock, type Clock } from '../state/clock.js';
 
 const log = debuglog('aigate:health');
 
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };
 
 /** Backoff for failures that say nothing about when to come back: 30 s, doubling, at most 30 min. */
 export const BACKOFF_BASE_MS = 30_000;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { debuglog } from 'node:util';
-import type { AccountRecord } from '../state/accounts.js';
-import type { GatewayDeps } from './failover.js';
+import type { AccountRecord } from '../state/schema.js';
+import type { GatewayDeps } from './deps.js';
 import { relayedHeaders, targetFor } from './providers.js';
 import { candidates } from './routing.js';
 import { readSmall, send } from './upstream.js';

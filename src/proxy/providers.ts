@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { AccountRecord } from '../state/accounts.js';
+import type { AccountRecord } from '../state/schema.js';
 
 /** The Codex routes the gateway serves, relative to a provider's base URL. */
 export type Route = 'responses' | 'responses/compact' | 'models';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Quota, QuotaWindow } from '../state/accounts.js';
+import type { Quota, QuotaWindow } from '../state/schema.js';
 
 /** The `x-codex-*` rate-limit headers Codex itself parses (codex-protocol.md); `undefined` when there are none. */
 export function quotaFromHeaders(headers: IncomingHttpHeaders, now: number): Quota | undefined {

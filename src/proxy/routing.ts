@@ -1,7 +1,6 @@
-import type { AccountRecord } from '../state/accounts.js';
-import type { StoreData } from '../state/store.js';
+import type { AccountRecord, StoreData } from '../state/schema.js';
 import type { AccountHealth } from './health.js';
-import type { Conversation } from './conversations.js';
+import type { Conversation } from '../state/conversations.js';
 
 export interface Candidates {
   /** Accounts to try, in order: healthy ones first, then degraded ones soonest-recovering first. */

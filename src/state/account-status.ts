@@ -1,4 +1,4 @@
-import type { AccountRecord, Health, Quota } from './accounts.js';
+import type { AccountRecord, Health, Quota } from './schema.js';
 
 /** The health an account has at `now`: a cooldown or backoff that has passed reads as ok. */
 export function effectiveHealth(health: Health, now: number): Health {

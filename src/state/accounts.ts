@@ -1,58 +1,9 @@
 import crypto from 'node:crypto';
-import type { Store, StoreData } from './store.js';
+import type { Store } from './store.js';
 import type { Vault } from './secrets.js';
-import { chatgptClaims } from './jwt.js';
+import { chatgptClaims, loginClaims } from './auth/jwt.js';
 import { UserError } from './user-error.js';
-
-export type AccountKind = 'official' | 'third-party';
-export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
-
-export interface Health {
-  state: HealthState;
-  /** ms since epoch when a cooling or degraded account may be tried again. */
-  until?: number;
-  reason?: string;
-  /** Consecutive transient failures, for exponential backoff. */
-  failures?: number;
-}
-
-export interface QuotaWindow {
-  usedPercent: number;
-  windowMinutes?: number;
-  /** ms since epoch */
-  resetsAt?: number;
-}
-
-export interface Quota {
-  primary?: QuotaWindow;
-  secondary?: QuotaWindow;
-  updatedAt: number;
-}
-
-export interface AccountRecord {
-  id: string;
-  name: string;
-  kind: AccountKind;
-  enabled: boolean;
-  /** Third-party: the provider's Responses API base, e.g. `https://api.example.com/v1`. */
-  baseUrl?: string;
-  email?: string;
-  plan?: string;
-  chatgptAccountId?: string;
-  chatgptUserId?: string;
-  /** Sealed `Credentials` (AES-256-GCM); never plaintext. */
-  secret: string;
-  /** Official: when the access token expires (ms since epoch). */
-  tokenExpiresAt?: number;
-  lastRefresh?: string;
-  health: Health;
-  quota?: Quota;
-  addedAt: string;
-}
-
-export type Credentials =
-  | { apiKey: string }
-  | { accessToken: string; refreshToken: string; idToken?: string };
+import type { AccountRecord, Credentials, StoreData } from './schema.js';
 
 export class AccountError extends UserError {}
 
@@ -168,7 +119,7 @@ export async function upsertOfficial(
   tokens: OfficialTokens,
   name?: string,
 ): Promise<{ account: AccountRecord; created: boolean }> {
-  const claims = { ...chatgptClaims(tokens.accessToken), ...stripUndefined(chatgptClaims(tokens.idToken)) };
+  const claims = loginClaims(tokens.accessToken, tokens.idToken);
   const accountId = tokens.accountId ?? claims.accountId;
   if (!accountId) throw new AccountError('these tokens carry no ChatGPT account id; sign in with ChatGPT again');
   const access = chatgptClaims(tokens.accessToken);

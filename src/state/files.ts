@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { truncateSync, unlinkSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -44,7 +45,12 @@ export async function writeFileAtomically(
       mode = FILE_MODE;
     }
   }
-  await writeFileAtomic(file, data, { mode, fsync: true });
+  const done = beginTemp();
+  try {
+    await writeFileAtomic(file, data, { mode, fsync: true, tmpfileCreated: noteTemp });
+  } finally {
+    done();
+  }
 }
 
 /**
@@ -57,7 +63,9 @@ export async function writeFileAtomically(
 export async function createFileOnce(file: string, data: string | Buffer, mode = FILE_MODE): Promise<boolean> {
   await ensureDir(path.dirname(file));
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
-  const handle = await fs.open(tmp, 'wx', mode);
+  const done = beginTemp();
+  await noteTemp(tmp);
+  const handle = await fs.open(tmp, 'wx', mode).catch((err) => (done(), Promise.reject(err)));
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -72,5 +80,95 @@ export async function createFileOnce(file: string, data: string | Buffer, mode =
     throw err;
   } finally {
     await fs.rm(tmp, { force: true });
+    done();
+  }
+}
+
+/*
+ * Temp files a killed process leaves behind. Every temp file (and backup folder in the making) is noted
+ * in a journal of this process's own, `data/temp-files/<pid>.<random>`, before anything is written to it;
+ * the journal is emptied whenever no write is in flight and removed at exit. A journal whose process is
+ * gone lists exactly what a kill left — beside store.json, in the user's ~/.codex, in data/backups — and
+ * the next AI Gate to open the store removes those and the journal. Only the journal decides: a file of
+ * the user's that merely looks like a temp file (`config.toml.20260101`) is never touched.
+ */
+/** write-file-atomic's `<name>.<uint32>`, createFileOnce's `<name>.<pid>.<hex>.new`, a backup's `.<id>.tmp`. */
+const TEMP_NAME = /^(?:.+\.\d{1,10}|.+\.\d+\.[0-9a-f]{8}\.new|\.[0-9a-z-]+\.tmp)$/;
+let journal: string | undefined;
+/** Every journal this process kept (tests open several homes in one process). */
+const mine = new Set<string>();
+let inFlight = 0;
+
+/** Starts noting this process's temp files under `dir` (the store does this when it opens). */
+export async function journalTempFiles(dir: string): Promise<void> {
+  if (journal && path.dirname(journal) === dir) return;
+  await ensureDir(dir);
+  journal = path.join(dir, `${process.pid}.${randomBytes(4).toString('hex')}`);
+  if (!mine.size) process.once('exit', dropJournals);
+  mine.add(journal);
+}
+
+function dropJournals(): void {
+  for (const file of mine) {
+    try {
+      unlinkSync(file);
+    } catch {
+      // never written, or already gone
+    }
+  }
+}
+
+/** Marks a write as in flight; the returned function ends it, emptying the journal once none is left. */
+export function beginTemp(): () => void {
+  inFlight++;
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    // Synchronous, so no temp noted by a write that starts meanwhile can be truncated away.
+    if (--inFlight === 0 && journal) {
+      try {
+        truncateSync(journal);
+      } catch {
+        // nothing noted yet
+      }
+    }
+  };
+}
+
+/** Notes a temp file or folder before it is created; inside a `beginTemp()` … end. */
+export async function noteTemp(tmp: string): Promise<void> {
+  if (journal) await fs.appendFile(journal, path.resolve(tmp) + '\n', { mode: FILE_MODE });
+}
+
+/** Removes what the journals of processes that are gone list, and those journals; returns what it removed. */
+export async function sweepTempFiles(dir: string): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    const file = path.join(dir, name);
+    const pid = Number(/^(\d+)\.[0-9a-f]{8}$/.exec(name)?.[1]);
+    if (!pid || mine.has(file) || isAlive(pid)) continue;
+    const listed = ((await readTextIfExists(file)) ?? '').split('\n').filter(Boolean);
+    for (const tmp of new Set(listed)) {
+      if (!path.isAbsolute(tmp) || !TEMP_NAME.test(path.basename(tmp))) continue;
+      const gone = await fs.rm(tmp, { recursive: true, force: false }).then(
+        () => true,
+        () => false,
+      );
+      if (gone) removed.push(tmp);
+    }
+    await fs.rm(file, { force: true });
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but someone else's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -22,6 +22,8 @@ export const keyFile = (p: Paths) => path.join(p.data, 'secret.key');
 export const adminTokenFile = (p: Paths) => path.join(p.data, 'admin-token');
 export const statsDir = (p: Paths) => path.join(p.data, 'stats');
 export const backupsDir = (p: Paths) => path.join(p.data, 'backups');
+/** Journals of the temp files each running AI Gate process has in the making (see files.ts). */
+export const tempFilesDir = (p: Paths) => path.join(p.data, 'temp-files');
 export const conversationsFile = (p: Paths) => path.join(p.data, 'conversations.json');
 export const codexConfigFile = (p: Paths) => path.join(p.codexHome, 'config.toml');
 export const codexAuthFile = (p: Paths) => path.join(p.codexHome, 'auth.json');

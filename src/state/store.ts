@@ -1,51 +1,25 @@
 import fs from 'node:fs';
 import { Low, type Adapter } from 'lowdb';
 import lockfile from 'proper-lockfile';
-import { storeFile, type Paths } from './paths.js';
-import { createFileOnce, ensureDir, FILE_MODE, readTextIfExists, writeFileAtomically } from './files.js';
-import type { AccountRecord } from './accounts.js';
-import type { ProxyRecord } from './codex-proxy-record.js';
-
-export const SCHEMA_VERSION = 1;
-
-export interface Settings {
-  /** Id of the preferred account; new conversations go here while it is healthy. */
-  active?: string;
-  /** Move a request to the next account when one fails. */
-  failover: boolean;
-  /** Steer new conversations away from an account whose 5h or weekly use reaches this percent. */
-  quotaThreshold?: number;
-  statsRetentionDays: number;
-  notifications: boolean;
-}
-
-export interface StoreData {
-  version: number;
-  /** In the user's order: failover walks this list. */
-  accounts: AccountRecord[];
-  settings: Settings;
-  /** What `aigate proxy on` changed in config.toml, so `off` can undo exactly that. */
-  proxy?: ProxyRecord;
-}
-
-export const defaultData = (): StoreData => ({
-  version: SCHEMA_VERSION,
-  accounts: [],
-  settings: { failover: true, statsRetentionDays: 90, notifications: true },
-});
-
-/** One step per schema version: `migrations[n]` turns version n into n + 1. */
-export const migrations: Record<number, (data: Record<string, unknown>) => void> = {
-  // Version 0 was the unversioned first draft: accounts only.
-  0: (data) => {
-    data.settings = { ...defaultData().settings, ...(data.settings as object | undefined) };
-    data.accounts ??= [];
-  },
-};
+import { storeFile, tempFilesDir, type Paths } from './paths.js';
+import { createFileOnce, ensureDir, FILE_MODE, journalTempFiles, readTextIfExists, sweepTempFiles, writeFileAtomically } from './files.js';
+import { defaultData, migrations, SCHEMA_VERSION, type StoreData } from './schema.js';
 
 export class StoreError extends Error {
   readonly status = 500;
   readonly expose = true;
+}
+
+/**
+ * The store's cross-process lock; whoever writes store.json (an update, a backup being restored) holds it.
+ * Waits past `stale` (~15 s of retries): a process killed while holding the lock leaves it behind, and the
+ * next one must outwait its staleness rather than fail (the soak's kill -9 rounds).
+ */
+export async function lockStore(file: string): Promise<() => Promise<void>> {
+  return lockfile.lock(file, { realpath: false, stale: 10_000, retries: { retries: 80, minTimeout: 10, maxTimeout: 200 } }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ELOCKED') throw err;
+    throw new StoreError(`another AI Gate process still holds the lock on ${file} after 15 s; try again, or if no aigate is running, delete ${file}.lock`);
+  });
 }
 
 /** The JSON file as lowdb sees it: atomic writes with mode 0600; only ENOENT reads as empty. */
@@ -124,6 +98,10 @@ export class Store {
 
   static async open(paths: Paths): Promise<Store> {
     await ensureDir(paths.data);
+    // Every AI Gate process opens the store first: from here on its temp files are journalled, and those a
+    // killed one left (here, in ~/.codex, in data/backups) are removed.
+    await journalTempFiles(tempFilesDir(paths));
+    await sweepTempFiles(tempFilesDir(paths)).catch((err) => console.error(`aigate: could not remove temp files left by a stopped process: ${err.message}`));
     const store = new Store(paths);
     await store.db.read();
     return store;
@@ -145,14 +123,7 @@ export class Store {
     // The lock needs the file to exist; creating it empty-but-valid is the same as "no store yet". Created
     // only if absent: a plain write here could land after another process's first update and erase it.
     if (!fs.existsSync(this.file)) await createFileOnce(this.file, JSON.stringify(defaultData(), null, 2) + '\n');
-    // Waits past `stale` (~15 s of retries): a process killed while holding the lock leaves it behind,
-    // and the next one must outwait its staleness rather than fail (the soak's kill -9 rounds).
-    const release = await lockfile
-      .lock(this.file, { realpath: false, stale: 10_000, retries: { retries: 80, minTimeout: 10, maxTimeout: 200 } })
-      .catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ELOCKED') throw err;
-        throw new StoreError(`another AI Gate process still holds the lock on ${this.file} after 15 s; try again, or if no aigate is running, delete ${this.file}.lock`);
-      });
+    const release = await lockStore(this.file);
     try {
       // Change a fresh copy from disk and swap it in only once it is written: until then readers keep
       // seeing the in-memory data (which callers may already have changed the same way).

@@ -3,7 +3,7 @@
  * Electron: gateway events become texts, a rate limiter turns a storm of
  * failures into one notification, and a setting turns them all off.
  */
-import type { Clock } from '../proxy/health.js';
+import type { Clock } from '../state/clock.js';
 import type { AccountStateEvent, EventBus, ExhaustedEvent, FailoverEvent } from '../state/events.js';
 import { formatResetTime, type Locale, type MessageKey, type Translate } from '../i18n/i18n.js';
 import { earliestReset, type TrayAccount } from './menu-model.js';

@@ -1,5 +1,5 @@
 import { Notification } from 'electron';
-import { systemClock } from '../proxy/health.js';
+import { systemClock } from '../state/clock.js';
 import { translator } from '../i18n/i18n.js';
 import { startNotifier } from './notifications.js';
 import type { TrayCore } from './tray-core.js';

@@ -4,8 +4,8 @@
  * items, quitting) are handed to the host.
  */
 import { useAccount } from '../state/accounts.js';
-import { createBackup } from '../state/backups.js';
-import { proxyOff, proxyOn } from '../state/codex-proxy.js';
+import { createBackup } from '../state/codex/backups.js';
+import { proxyOff, proxyOn } from '../state/codex/proxy.js';
 import type { LanguagePref } from '../i18n/i18n.js';
 import type { TrayAction, View } from './menu-model.js';
 import type { TrayCore } from './tray-core.js';

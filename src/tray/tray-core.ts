@@ -4,9 +4,9 @@
  * gateway cannot start (its port is taken, say by `aigate serve`), the tray
  * still opens the store so the menu works and says why.
  */
-import { launchGateway, type LaunchOptions, type RunningGateway } from '../proxy/launch.js';
+import { launchGateway, type LaunchOptions, type RunningGateway } from '../launch.js';
 import type { ListenAddress } from '../proxy/listen-address.js';
-import { listBackups } from '../state/backups.js';
+import { listBackups } from '../state/codex/backups.js';
 import type { StateContext } from '../state/context.js';
 import type { EventBus } from '../state/events.js';
 import { resolvePaths } from '../state/paths.js';

@@ -77,7 +77,7 @@ function ApiKeyForm(props: { onCancel(): void; onAdded(name: string): void }) {
   );
 }
 
-/** `GET accounts/login/:id` (src/proxy/admin-login-routes.ts). */
+/** `GET accounts/login/:id` (src/admin/login-routes.ts). */
 interface LoginState {
   state: 'pending' | 'done' | 'error';
   account?: { name: string };

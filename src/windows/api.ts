@@ -1,4 +1,3 @@
-import type { StatsRow } from '../state/stats-aggregate.js';
 /**
  * The popovers' only way to the rest of AI Gate: the admin API on the same
  * origin, authenticated by the session cookie the one-time login link set.
@@ -52,51 +51,4 @@ export const api = {
 
 export const enc = encodeURIComponent;
 
-// --- shapes the admin API answers with (src/proxy/admin-*.ts) -----------
-
-export interface QuotaWindowView {
-  usedPercent: number;
-  windowMinutes?: number;
-  resetsAt?: number;
-}
-
-export interface AccountView {
-  id: string;
-  name: string;
-  kind: 'official' | 'third-party';
-  enabled: boolean;
-  active: boolean;
-  baseUrl?: string;
-  email?: string;
-  plan?: string;
-  health: { state: 'ok' | 'cooling' | 'degraded' | 'needs-login'; until?: number; reason?: string };
-  quota?: { primary?: QuotaWindowView; secondary?: QuotaWindowView; updatedAt: number };
-  status: string;
-  quotaLabel: string;
-}
-
-/** The stats rows as the admin API sends them (a type only: nothing of src/state is bundled). */
-export type { StatsRow };
-
-export interface StatsAnswer {
-  since: number;
-  until: number;
-  by: string;
-  recording: boolean;
-  rows: StatsRow[];
-  total: StatsRow;
-  failovers?: { at: number; from: string; to?: string; reason: string }[];
-}
-
-export interface RecentRecord {
-  kind: 'request' | 'failover';
-  at: number;
-  account?: string;
-  model?: string;
-  route?: string;
-  status?: number;
-  ttfbMs?: number;
-  totalMs?: number;
-  usage?: { inputTokens: number; outputTokens: number; totalTokens: number };
-  hops?: { account: string; reason: string }[];
-}
+export type { AccountView, QuotaWindowView, RecentRecord, StatsAnswer, StatsRow } from '../admin/answers.js';

@@ -1,6 +1,6 @@
 /**
  * An MCP server as the popover edits it, and the conversions to and from the
- * admin API's JSON (src/state/mcp.ts: Codex's own `[mcp_servers.NAME]` keys;
+ * admin API's JSON (src/state/codex/mcp.ts: Codex's own `[mcp_servers.NAME]` keys;
  * env values are never sent back, only their names).
  */
 

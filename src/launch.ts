@@ -1,0 +1,88 @@
+/**
+ * The composition root: opens the state, then starts the gateway with the
+ * admin API mounted beside it and the token refresh schedule running. What
+ * `aigate serve` and the tray both run; nothing else wires the parts together.
+ */
+import type { Middleware } from 'koa';
+import { adminApi, type AdminApi, type AdminOptions } from './admin/api.js';
+import type { AdminHost } from './admin/routes.js';
+import type { GatewayDeps } from './proxy/deps.js';
+import { startGateway, type Gateway } from './proxy/gateway.js';
+import { AccountHealth } from './proxy/health.js';
+import type { ListenAddress } from './proxy/listen-address.js';
+import { DEFAULT_CHATGPT_BASE_URL } from './proxy/providers.js';
+import { startTokenRefresh } from './state/auth/refresh-scheduler.js';
+import type { TokenSource } from './state/auth/tokens.js';
+import { systemClock, type Clock } from './state/clock.js';
+import { Conversations } from './state/conversations.js';
+import { EventBus } from './state/events.js';
+import { resolvePaths, type Paths } from './state/paths.js';
+import { Vault, type Keychain } from './state/secrets.js';
+import { StatsRecorder } from './state/stats/records.js';
+import { Store } from './state/store.js';
+
+export interface LaunchOptions {
+  address: ListenAddress;
+  env?: NodeJS.ProcessEnv;
+  paths?: Paths;
+  clock?: Clock;
+  /** `null`: no OS keychain (key file); `undefined`: ask the OS. */
+  keychain?: Keychain | null;
+  /** Replaces the refreshing token source (tests). */
+  tokens?: (vault: Vault, store: Store, bus: EventBus) => TokenSource;
+  /** Routes mounted after the Codex routes and the admin API. */
+  extra?: (deps: RunningGateway) => Middleware[];
+  admin?: AdminOptions;
+}
+
+export interface RunningGateway extends GatewayDeps, AdminHost {
+  gateway: Gateway;
+  admin: AdminApi;
+  stop(drainMs?: number): Promise<void>;
+}
+
+export async function launchGateway(options: LaunchOptions): Promise<RunningGateway> {
+  const env = options.env ?? process.env;
+  const paths = options.paths ?? resolvePaths(env);
+  const clock = options.clock ?? systemClock;
+  const store = await Store.open(paths);
+  const vault = await Vault.open(paths, options.keychain);
+  const bus = new EventBus();
+  const health = new AccountHealth(store, bus, clock);
+  const conversations = new Conversations(paths);
+  await conversations.load();
+  const refresh = options.tokens ? undefined : startTokenRefresh({ paths, store, vault, bus, env, clock, onNeedsLogin: (a, why) => health.needsLogin(a, why) });
+  const deps: GatewayDeps = {
+    store,
+    bus,
+    clock,
+    health,
+    conversations,
+    tokens: options.tokens ? options.tokens(vault, store, bus) : refresh!.tokens,
+    urls: { chatgptBaseUrl: env.AIGATE_CHATGPT_BASE_URL || DEFAULT_CHATGPT_BASE_URL },
+    headersTimeoutMs: Number(env.AIGATE_HEADERS_TIMEOUT_MS) || 60_000,
+  };
+  store.watch(() => bus.emit('accounts-changed'));
+  health.sweep();
+  const stats = env.AIGATE_STATS === 'off' ? undefined : startStats(paths, store, bus, clock);
+  const running = { ...deps, paths, vault, stats, env, gatewayUrl: () => running.gateway.url } as RunningGateway;
+  running.admin = await adminApi(running, options.admin);
+  running.gateway = await startGateway(deps, options.address, [running.admin.middleware, ...(options.extra?.(running) ?? [])]);
+  running.stop = async (drainMs?: number) => {
+    running.admin.close();
+    await running.gateway.close(drainMs);
+    await refresh?.stop();
+    health.close();
+    store.close();
+    await Promise.all([health.flush(), conversations.save(), stats?.stop()]);
+    await store.idle();
+  };
+  return running;
+}
+
+/** Statistics go to `data/stats/` in batches; old days are removed now and on the first write of each day. */
+function startStats(paths: Paths, store: Store, bus: EventBus, clock: Clock): StatsRecorder {
+  const stats = new StatsRecorder(paths, bus, { clock, retentionDays: () => store.data.settings.statsRetentionDays });
+  void stats.prune().catch((err) => console.error(`aigate: could not remove old statistics: ${err.message}`));
+  return stats;
+}

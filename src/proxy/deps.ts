@@ -1,0 +1,20 @@
+import type { TokenSource } from '../state/auth/tokens.js';
+import type { Clock } from '../state/clock.js';
+import type { Conversations } from '../state/conversations.js';
+import type { EventBus } from '../state/events.js';
+import type { Store } from '../state/store.js';
+import type { AccountHealth } from './health.js';
+import type { ProviderUrls } from './providers.js';
+
+/** What the gateway's routes run on; the launcher builds it once. */
+export interface GatewayDeps {
+  store: Store;
+  bus: EventBus;
+  clock: Clock;
+  health: AccountHealth;
+  conversations: Conversations;
+  tokens: TokenSource;
+  urls: ProviderUrls;
+  /** No response headers (or, for a stream, no first event) within this long moves on. */
+  headersTimeoutMs: number;
+}

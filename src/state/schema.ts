@@ -1,0 +1,94 @@
+/**
+ * The shape of `data/store.json`: accounts and settings, its schema version,
+ * the defaults a new install starts from, and one migration per version.
+ * `store.ts` reads and writes it; `accounts.ts` changes accounts through it.
+ */
+import type { ProxyRecord } from './codex/proxy-record.js';
+
+export type AccountKind = 'official' | 'third-party';
+export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
+
+export interface Health {
+  state: HealthState;
+  /** ms since epoch when a cooling or degraded account may be tried again. */
+  until?: number;
+  reason?: string;
+  /** Consecutive transient failures, for exponential backoff. */
+  failures?: number;
+}
+
+export interface QuotaWindow {
+  usedPercent: number;
+  windowMinutes?: number;
+  /** ms since epoch */
+  resetsAt?: number;
+}
+
+export interface Quota {
+  primary?: QuotaWindow;
+  secondary?: QuotaWindow;
+  updatedAt: number;
+}
+
+export interface AccountRecord {
+  id: string;
+  name: string;
+  kind: AccountKind;
+  enabled: boolean;
+  /** Third-party: the provider's Responses API base, e.g. `https://api.example.com/v1`. */
+  baseUrl?: string;
+  email?: string;
+  plan?: string;
+  chatgptAccountId?: string;
+  chatgptUserId?: string;
+  /** Sealed `Credentials` (AES-256-GCM); never plaintext. */
+  secret: string;
+  /** Official: when the access token expires (ms since epoch). */
+  tokenExpiresAt?: number;
+  lastRefresh?: string;
+  health: Health;
+  quota?: Quota;
+  addedAt: string;
+}
+
+export type Credentials =
+  | { apiKey: string }
+  | { accessToken: string; refreshToken: string; idToken?: string };
+
+export const SCHEMA_VERSION = 1;
+
+export interface Settings {
+  /** Id of the preferred account; new conversations go here while it is healthy. */
+  active?: string;
+  /** Move a request to the next account when one fails. */
+  failover: boolean;
+  /** Steer new conversations away from an account whose 5h or weekly use reaches this percent. */
+  quotaThreshold?: number;
+  statsRetentionDays: number;
+  notifications: boolean;
+}
+
+export interface StoreData {
+  version: number;
+  /** In the user's order: failover walks this list. */
+  accounts: AccountRecord[];
+  settings: Settings;
+  /** What `aigate proxy on` changed in config.toml, so `off` can undo exactly that. */
+  proxy?: ProxyRecord;
+}
+
+export const defaultData = (): StoreData => ({
+  version: SCHEMA_VERSION,
+  accounts: [],
+  settings: { failover: true, statsRetentionDays: 90, notifications: true },
+});
+
+/** One step per schema version: `migrations[n]` turns version n into n + 1. */
+export const migrations: Record<number, (data: Record<string, unknown>) => void> = {
+  // Version 0 was the unversioned first draft: accounts only.
+  0: (data) => {
+    data.settings = { ...defaultData().settings, ...(data.settings as object | undefined) };
+    data.accounts ??= [];
+  },
+};
+
