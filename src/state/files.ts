@@ -138,7 +138,8 @@ export function beginTemp(): () => void {
 
 /** Notes a temp file or folder before it is created; inside a `beginTemp()` … end. */
 export async function noteTemp(tmp: string): Promise<void> {
-  if (journal) await fs.appendFile(journal, path.resolve(tmp) + '\n', { mode: FILE_MODE });
+  // A journal that cannot be written (its folder was removed under us) costs only the clean-up after a kill.
+  if (journal) await fs.appendFile(journal, path.resolve(tmp) + '\n', { mode: FILE_MODE }).catch(() => undefined);
 }
 
 /** Removes what the journals of processes that are gone list, and those journals; returns what it removed. */
