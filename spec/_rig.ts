@@ -5,14 +5,14 @@ import { addProvider, parseSse, postResponses, startGateway, tempHome, TestClock
 import { startMockUpstream, type MockOptions, type MockUpstream } from './mock-upstream.js';
 
 /** A gateway with one mock upstream per account name, a test clock, and the failover events it emitted. */
-export async function failoverRig(names: string[], options: { headersTimeoutMs?: number; mock?: Partial<MockOptions> } = {}) {
+export async function failoverRig(names: string[], options: { headersTimeoutMs?: number; mock?: Partial<MockOptions>; mocks?: Record<string, Partial<MockOptions>> } = {}) {
   const home = await tempHome();
   const clock = new TestClock();
   const env = { ...home.env, AIGATE_HEADERS_TIMEOUT_MS: String(options.headersTimeoutMs ?? 5000) };
   const gw = await startGateway({ ...home, env }, { clock, env });
   const mocks: Record<string, MockUpstream> = {};
   for (const name of names) {
-    mocks[name] = await startMockUpstream({ tag: name, reasoning: true, ...options.mock });
+    mocks[name] = await startMockUpstream({ tag: name, reasoning: true, ...options.mock, ...options.mocks?.[name] });
     after(() => mocks[name]!.close());
     await addProvider(gw, name, `${mocks[name]!.url}/v1`);
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setEnabled, useAccount } from '../src/state/accounts.js';
 import { parseSse, postResponses, turn } from './_helpers.js';
+import { sseEvent, usage } from './mock-model.js';
 import type { MockUpstream } from './mock-upstream.js';
 import { inSeconds, failoverRig as setup } from './_rig.js';
 
@@ -230,12 +231,44 @@ describe('after the first byte', () => {
     assert.equal(t.answeredBy(retry), 'B');
   });
 
-  it('cools an account whose stream ends in response.failed usage_limit_reached', async () => {
+  it('ends a stream whose late response.failed says server_is_overloaded the way Codex re-sends, and marks the account', async () => {
+    const t = await setup(['A', 'B']);
+    t.mocks.A!.plans.push({ kind: 'failed-last', code: 'server_is_overloaded' });
+    const res = await t.ask('hi', 'conv');
+    assert.ok(res.events.length > 0, 'the output before the failure reached the client');
+    assert.ok(!res.events.some((e) => /^response\.(completed|failed|incomplete)$/.test(e.type)));
+    assert.equal(t.account('A').health.state, 'degraded');
+    assert.equal(t.answeredBy(await t.ask('re-sent', 'conv')), 'B');
+    assert.deepEqual(t.events.map((e) => [e.from, e.reason]), [['A', 'response-failed']]);
+  });
+
+  it('relays a late response.failed the account is not to blame for, as it came', async () => {
+    const t = await setup(['A', 'B']);
+    t.mocks.A!.plans.push({ kind: 'failed-last', code: 'context_length_exceeded' });
+    const res = await t.ask('hi');
+    assert.equal(res.events.at(-1).type, 'response.failed');
+    assert.equal(t.account('A').health.state, 'ok');
+  });
+
+  it('passes a delta that merely mentions response.failed through unchanged, split at any byte', async () => {
+    const t = await setup(['A']);
+    const stream = [sseEvent('response.created', { response: { id: 'r1' } }), sseEvent('response.output_text.delta', { delta: 'a response.failed event ends a stream' }), sseEvent('response.completed', { response: { id: 'r1', usage } })].join('');
+    for (const at of [stream.indexOf('response.failed') + 4, stream.indexOf('response.failed') + 15, stream.length - 3]) {
+      t.mocks.A!.plans.push({ kind: 'raw', headers: { 'content-type': 'text/event-stream' }, chunks: [stream.slice(0, at), stream.slice(at)] });
+      const res = await postResponses(t.gw.base, turn('x'));
+      assert.equal(res.text, stream);
+    }
+    assert.equal(t.account('A').health.state, 'ok');
+  });
+
+  it('ends a stream whose late response.failed says usage_limit_reached the way Codex re-sends, and cools the account', async () => {
     const t = await setup(['A', 'B']);
     const resetsAt = inSeconds(t.clock, 5000);
     t.mocks.A!.plans.push({ kind: 'failed-last', code: 'usage_limit_reached', resetsAt });
     const res = await t.ask('hi');
-    assert.equal(res.events.at(-1).type, 'response.failed');
+    // The output that came before it reached the client; the failure itself did not, so no terminal event.
+    assert.ok(res.events.some((e) => e.type === 'response.created'));
+    assert.ok(!res.events.some((e) => /^response\.(completed|failed|incomplete)$/.test(e.type)), JSON.stringify(res.events.map((e) => e.type)));
     assert.equal(t.account('A').health.state, 'cooling');
     assert.equal(t.account('A').health.until, resetsAt * 1000);
     assert.equal(t.answeredBy(await t.ask('again')), 'B');

@@ -26,6 +26,8 @@ export interface RefreshCall {
   token: string;
   outcome: 'rotated' | 'reused' | 'unknown' | 'scripted';
   userAgent?: string;
+  /** `refresh_reason` as sent (Codex sends `proactive_expiry` or `unauthorized_recovery`). */
+  reason?: string;
 }
 
 export interface IssuedTokens {
@@ -158,7 +160,7 @@ export async function startMockAuth(identity: Partial<Identity> = {}): Promise<M
     if (req.method === 'POST' && url.pathname === '/oauth/token') {
       const scripted = mock.scripted.shift();
       if (body.grant_type === 'refresh_token') {
-        const call: RefreshCall = { at: Date.now(), token: body.refresh_token ?? '', outcome: 'rotated', userAgent: req.headers['user-agent'] };
+        const call: RefreshCall = { at: Date.now(), token: body.refresh_token ?? '', outcome: 'rotated', userAgent: req.headers['user-agent'], reason: body.refresh_reason };
         mock.refreshCalls.push(call);
         if (mock.refreshDelayMs) await new Promise((r) => setTimeout(r, mock.refreshDelayMs));
         res.once('finish', () => mock.onRefresh?.(call));

@@ -2,12 +2,16 @@
  * A fake Responses API upstream (ChatGPT Codex backend or a third-party
  * provider) that behaves like the facts in codex-protocol.md: SSE events Codex
  * accepts, usage in `response.completed`, `x-codex-*` rate-limit headers,
- * 429 `usage_limit_reached` bodies, and scripted faults. It listens on
- * 127.0.0.1 only and records every request it sees.
+ * 429 `usage_limit_reached` bodies, remote compaction, account-bound state
+ * (spec/mock-model.ts), and scripted faults. It listens on 127.0.0.1 only and
+ * records every request it sees.
  */
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decompress as zstdDecompress } from 'fzstd';
+import { answerEvents, compactionEvents, foreignState, isCompactionRequest, isSummaryRequest, sseEvent, summaryText, toolCallEvents, usage, type Usage } from './mock-model.js';
+
+export { answerEvents, sseEvent, usage };
 
 export interface SeenRequest {
   method: string;
@@ -50,10 +54,18 @@ export interface MockOptions {
   authorize?: (authorization: string | undefined) => boolean;
   /** Fails this share of unscripted requests with a random fault, drawn from `random` (seed it for repeatable runs). */
   chaos?: { rate: number; random: () => number };
+  /** Refuse (400 `invalid_encrypted_content`) a request holding another account's reasoning, compaction or turn state. @default true */
+  strict?: boolean;
+  /** `unsupported`: answer `compaction_trigger` like a provider without remote compaction (400 `invalid_value`). @default 'remote' */
+  compaction?: 'remote' | 'unsupported';
+  /** The usage every answer reports (large input counts make Codex compact). */
+  usage?: Usage;
+  /** Answer a new turn whose prompt holds `[tool:ID]` with an `exec_command` call running `echo tool-output-ID`. */
+  tools?: boolean;
 }
 
 /** The faults a chaos run draws from: every way codex-protocol.md says an upstream can fail. */
-export const CHAOS_FAULTS = ['usage-limit', '500', '503', 'cut', 'reset', 'failed-first'] as const;
+export const CHAOS_FAULTS = ['usage-limit', '500', '503', 'cut', 'reset', 'failed-first', 'overloaded-late', 'quota-late'] as const;
 
 function chaosPlan(random: () => number): Plan {
   const fault = CHAOS_FAULTS[Math.floor(random() * CHAOS_FAULTS.length)]!;
@@ -69,6 +81,10 @@ function chaosPlan(random: () => number): Plan {
       return { kind: 'reset' };
     case 'failed-first':
       return { kind: 'failed-first', code: 'server_error' };
+    case 'overloaded-late':
+      return { kind: 'failed-last', code: 'server_is_overloaded' };
+    case 'quota-late':
+      return { kind: 'failed-last', code: 'usage_limit_reached', resetsAt: Math.floor(Date.now() / 1000) + 2 };
   }
 }
 
@@ -90,54 +106,20 @@ export interface MockUpstream {
   options: MockOptions;
   /** Responses (POST /responses) the mock answered. */
   served: number;
-  /** What each of those got: `ok`, `usage-limit`, `503`, `cut`, … */
+  /** What each of those got: `ok`, `usage-limit`, `503`, `cut`, `refused`, … */
   log: string[];
+  /** Why each refused request was refused (another account's state it held). */
+  refused: string[];
+  /** Turn states handed out, in order. */
+  turnStates: string[];
   close(): Promise<void>;
 }
 
-let responseCounter = 0;
-
-export function sseEvent(type: string, payload: Record<string, unknown>): string {
-  return `event: ${type}\ndata: ${JSON.stringify({ type, ...payload })}\n\n`;
-}
-
-export const usage = { input_tokens: 120, input_tokens_details: { cached_tokens: 20 }, output_tokens: 30, output_tokens_details: { reasoning_tokens: 8 }, total_tokens: 150 };
-
-/** The events of one complete answer: created, (reasoning), message deltas, output items done, completed. */
-export function answerEvents(options: { text: string; tag: string; reasoning?: boolean; deltas?: number; id?: string }): string[] {
-  const id = options.id ?? `resp_${options.tag}_${++responseCounter}`;
-  const events = [sseEvent('response.created', { response: { id, status: 'in_progress', output: [] } })];
-  const output: unknown[] = [];
-  if (options.reasoning) {
-    const item = { id: `rs_${options.tag}_${responseCounter}`, type: 'reasoning', summary: [], encrypted_content: `enc:${options.tag}:${'x'.repeat(64)}` };
-    events.push(sseEvent('response.output_item.added', { output_index: 0, item: { ...item, encrypted_content: undefined } }));
-    events.push(sseEvent('response.output_item.done', { output_index: 0, item }));
-    output.push(item);
-  }
-  const msgId = `msg_${options.tag}_${responseCounter}`;
-  events.push(sseEvent('response.output_item.added', { output_index: output.length, item: { id: msgId, type: 'message', role: 'assistant', content: [] } }));
-  const n = Math.max(1, options.deltas ?? 1);
-  const size = Math.ceil(options.text.length / n);
-  for (let i = 0; i < n; i++) {
-    const delta = options.text.slice(i * size, (i + 1) * size);
-    if (delta) events.push(sseEvent('response.output_text.delta', { item_id: msgId, output_index: output.length, content_index: 0, delta }));
-  }
-  const message = { id: msgId, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: options.text, annotations: [] }] };
-  events.push(sseEvent('response.output_item.done', { output_index: output.length, item: message }));
-  output.push(message);
-  events.push(sseEvent('response.completed', { response: { id, status: 'completed', output, usage } }));
-  return events;
-}
-
-function toolCallEvents(tag: string, name: string, args: Record<string, unknown>): string[] {
-  const id = `resp_${tag}_${++responseCounter}`;
-  const item = { id: `fc_${tag}_${responseCounter}`, type: 'function_call', call_id: `call_${tag}_${responseCounter}`, name, arguments: JSON.stringify(args), status: 'completed' };
-  return [
-    sseEvent('response.created', { response: { id, status: 'in_progress', output: [] } }),
-    sseEvent('response.output_item.added', { output_index: 0, item: { ...item, arguments: '' } }),
-    sseEvent('response.output_item.done', { output_index: 0, item }),
-    sseEvent('response.completed', { response: { id, status: 'completed', output: [item], usage } }),
-  ];
+/** `ID` when the request starts a turn whose prompt asks for a tool run with `[tool:ID]`. */
+function toolRequested(input: any[] | undefined): string | undefined {
+  const last = input?.at(-1);
+  if (last?.type !== 'message' || last.role !== 'user') return undefined;
+  return /\[tool:([\w-]+)\]/.exec(JSON.stringify(last.content))?.[1];
 }
 
 function decodeJson(raw: Buffer, encoding: string | undefined): any {
@@ -150,7 +132,7 @@ function decodeJson(raw: Buffer, encoding: string | undefined): any {
 }
 
 export async function startMockUpstream(options: MockOptions): Promise<MockUpstream> {
-  const mock: MockUpstream = { url: '', port: 0, seen: [], plans: [], options, served: 0, log: [], close: async () => undefined };
+  const mock: MockUpstream = { url: '', port: 0, seen: [], plans: [], options, served: 0, log: [], refused: [], turnStates: [], close: async () => undefined };
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer(async (req, res) => {
     const chunks: Buffer[] = [];
@@ -186,10 +168,33 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
       return;
     }
     mock.served++;
+    const body = mock.seen.at(-1)!.json;
+    const foreign = mock.options.strict === false ? undefined : foreignState(JSON.stringify(body ?? {}), req.headers['x-codex-turn-state'] as string | undefined, mock.options.tag);
+    if (foreign) {
+      mock.log.push('refused');
+      mock.refused.push(foreign);
+      res.writeHead(400, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ error: { message: `The encrypted content could not be verified (the request holds ${foreign}).`, type: 'invalid_request_error', code: 'invalid_encrypted_content', param: 'input' } }));
+      return;
+    }
+    const compacting = isCompactionRequest(body?.input);
+    if (compacting && mock.options.compaction === 'unsupported') {
+      mock.log.push('compaction-unsupported');
+      res.writeHead(400, { 'content-type': 'application/json', ...headers });
+      const at = body.input.length - 1;
+      res.end(JSON.stringify({ error: { message: `Invalid value: 'compaction_trigger'. Supported values are: 'message', 'reasoning', 'function_call', 'function_call_output'.`, type: 'invalid_request_error', param: `input[${at}].type`, code: 'invalid_value' } }));
+      return;
+    }
     const chaos = mock.options.chaos;
     const plan = mock.plans.shift() ?? (chaos && chaos.random() < chaos.rate ? chaosPlan(chaos.random) : { kind: 'ok' });
     mock.log.push(plan.kind === 'status' ? String(plan.status) : plan.kind);
     const sse = { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', ...headers };
+    /** A routing token of this account's, which Codex echoes on the rest of the turn. */
+    const turnState = () => {
+      const ts = `ts:${mock.options.tag}:${mock.turnStates.length + 1}`;
+      mock.turnStates.push(ts);
+      return { 'x-codex-turn-state': ts };
+    };
     const json = (status: number, body: unknown, extra: Record<string, string> = {}) => {
       res.writeHead(status, { 'content-type': 'application/json', ...headers, ...extra });
       res.end(JSON.stringify(body));
@@ -199,6 +204,7 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
       return;
     }
     const tag = mock.options.tag;
+    const use = mock.options.usage ?? usage;
     switch (plan.kind) {
       case 'status':
         json(plan.status, plan.body ?? { error: { message: `mock ${plan.status}`, type: 'server_error' } }, plan.headers);
@@ -241,14 +247,17 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
         res.on('close', () => plan.onClose?.());
         return;
       case 'tool-call':
-        res.writeHead(200, sse);
-        res.end(toolCallEvents(tag, plan.name, plan.arguments).join(''));
+        res.writeHead(200, { ...sse, ...turnState() });
+        res.end(toolCallEvents(tag, plan.name, plan.arguments, use).join(''));
         return;
       case 'ok': {
-        const text = plan.text ?? `Hello from ${tag}.`;
-        res.writeHead(200, sse);
+        res.writeHead(200, { ...sse, ...turnState() });
         if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
-        res.end(answerEvents({ text, tag, reasoning: mock.options.reasoning, deltas: mock.options.deltas }).join(''));
+        if (compacting) return void res.end(compactionEvents(tag, body.input, use).join(''));
+        const tool = mock.options.tools ? toolRequested(body?.input) : undefined;
+        if (tool) return void res.end(toolCallEvents(tag, 'exec_command', { cmd: `echo tool-output-${tool}` }, use).join(''));
+        const text = plan.text ?? (isSummaryRequest(body?.input) ? summaryText(tag, body.input) : `Hello from ${tag}.`);
+        res.end(answerEvents({ text, tag, reasoning: mock.options.reasoning, deltas: mock.options.deltas, usage: use }).join(''));
         return;
       }
     }

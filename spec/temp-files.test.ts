@@ -44,6 +44,10 @@ describe('temp files a killed process left behind', () => {
     const home = await tempHome();
     const lookalike = path.join(home.paths.codexHome, 'config.toml.20260101');
     await fs.writeFile(lookalike, 'model = "mine"\n');
+    // The user's copy from earlier: only a temp the dead writer could have been making (newer than its
+    // journal's last line) is removed by name.
+    const earlier = new Date(Date.now() - 3_600_000);
+    await fs.utimes(lookalike, earlier, earlier);
     const temps = await killMidWrite(home, 'config', /^config\.toml\.\d+$/);
     for (const t of temps) assert.ok(await fs.stat(t), `${t} was left by the kill`);
 

@@ -58,6 +58,7 @@ describe('token refresh through the gateway', () => {
     assert.deepEqual(results.map((r) => r.status), Array(20).fill(200));
     assert.equal(auth.refreshCalls.length - before, 1);
     assert.equal(auth.refreshCalls.at(-1)!.token, initial.refreshToken);
+    assert.equal(auth.refreshCalls.at(-1)!.reason, 'proactive_expiry', 'the refresh says why, in the words Codex uses');
     const fresh = auth.issued.at(-1)!;
     const sent = upstream.seen.slice(seenBefore).map((s) => s.headers.authorization);
     assert.deepEqual(new Set(sent), new Set([`Bearer ${fresh.accessToken}`]), 'every request went with the new token, none with the expired one');
@@ -95,6 +96,7 @@ describe('token refresh through the gateway', () => {
     assert.equal(res.status, 200);
     assert.match(res.text, /Hello from chatgpt/);
     assert.equal(auth.refreshCalls.length - refreshes, 1);
+    assert.equal(auth.refreshCalls.at(-1)!.reason, 'unauthorized_recovery');
     const tries = upstream.seen.slice(seenBefore);
     assert.equal(tries.length, 2);
     assert.equal(tries[0]!.headers.authorization, `Bearer ${initial.accessToken}`);

@@ -8,12 +8,14 @@ import { adminApi, type AdminApi, type AdminOptions } from './admin/api.js';
 import type { AdminHost } from './admin/routes.js';
 import type { GatewayDeps } from './proxy/deps.js';
 import { startGateway, type Gateway } from './proxy/gateway.js';
+import { Affinity } from './proxy/affinity.js';
 import { AccountHealth } from './proxy/health.js';
 import type { ListenAddress } from './proxy/listen-address.js';
 import { DEFAULT_CHATGPT_BASE_URL } from './proxy/providers.js';
 import { startTokenRefresh } from './state/auth/refresh-scheduler.js';
 import type { TokenSource } from './state/auth/tokens.js';
 import { systemClock, type Clock } from './state/clock.js';
+import { Compactions } from './state/compactions.js';
 import { Conversations } from './state/conversations.js';
 import { EventBus } from './state/events.js';
 import { resolvePaths, type Paths } from './state/paths.js';
@@ -51,6 +53,8 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
   const health = new AccountHealth(store, bus, clock);
   const conversations = new Conversations(paths);
   await conversations.load();
+  const compactions = new Compactions(paths, vault, clock);
+  await compactions.load();
   const refresh = options.tokens ? undefined : startTokenRefresh({ paths, store, vault, bus, env, clock, onNeedsLogin: (a, why) => health.needsLogin(a, why) });
   const deps: GatewayDeps = {
     store,
@@ -58,6 +62,8 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
     clock,
     health,
     conversations,
+    compactions,
+    affinity: new Affinity(conversations),
     tokens: options.tokens ? options.tokens(vault, store, bus) : refresh!.tokens,
     urls: { chatgptBaseUrl: env.AIGATE_CHATGPT_BASE_URL || DEFAULT_CHATGPT_BASE_URL },
     headersTimeoutMs: Number(env.AIGATE_HEADERS_TIMEOUT_MS) || 60_000,

@@ -25,6 +25,17 @@ export interface CodexRun {
   stderr: string;
 }
 
+/** ChatGPT mode's apps, plugins and analytics call chatgpt.com directly; off, so turns do not wait on them. */
+export const QUIET_CHATGPT_MODE = ['-c', 'features.apps=false', '-c', 'features.plugins=false', '-c', 'features.remote_plugin=false', '-c', 'analytics.enabled=false'];
+
+/**
+ * `-c` overrides for Codex's built-in `openai` provider rerouted to the gateway (what `aigate proxy on`
+ * writes). Codex's own ChatGPT-mode side calls go to `chatgptBaseUrl` directly, not through the gateway.
+ */
+export function builtinArgs(gatewayBase: string, chatgptBaseUrl: string, extra: string[] = []): string[] {
+  return ['-c', `openai_base_url="${gatewayBase}"`, '-c', `chatgpt_base_url="${chatgptBaseUrl}"`, ...QUIET_CHATGPT_MODE, ...extra];
+}
+
 /** `-c` overrides for a custom provider named `gw` pointing at `baseUrl`. */
 export function providerArgs(baseUrl: string, options: { envKey?: string; requiresOpenaiAuth?: boolean } = {}): string[] {
   const c = (kv: string) => ['-c', kv];
@@ -41,7 +52,7 @@ export function providerArgs(baseUrl: string, options: { envKey?: string; requir
 }
 
 /** Runs `codex <args>` with HOME and CODEX_HOME set, stdin closed, and a hard time limit. */
-export function runCodex(args: string[], env: { home: string; codexHome: string; extra?: NodeJS.ProcessEnv }, timeoutMs = 120_000): Promise<CodexRun> {
+export function runCodex(args: string[], env: { home: string; codexHome: string; extra?: NodeJS.ProcessEnv }, timeoutMs = Number(process.env.CODEX_TIMEOUT_MS) || 120_000): Promise<CodexRun> {
   assertLoopbackOnly();
   return new Promise((resolve, reject) => {
     // `codex` is a Node wrapper around a native binary: run it in its own process group so the time limit

@@ -6,12 +6,10 @@ import { after, before, describe, it } from 'node:test';
 import { addProvider, codexAuthJson, officialTokens, startGateway, tempHome, type TempHome } from '../_helpers.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream.js';
 import { upsertOfficial } from '../../src/state/accounts.js';
-import { assertLoopbackOnly, execArgs, providerArgs, runCodex } from './_codex.js';
+import { assertLoopbackOnly, execArgs, providerArgs, QUIET_CHATGPT_MODE, runCodex } from './_codex.js';
 
 before(assertLoopbackOnly);
 
-/** ChatGPT mode's apps, plugins and analytics call chatgpt.com directly; off, so turns do not wait on them. */
-const QUIET_CHATGPT_MODE = ['-c', 'features.apps=false', '-c', 'features.plugins=false', '-c', 'features.remote_plugin=false', '-c', 'analytics.enabled=false'];
 
 async function codexHome(home: TempHome, authJson?: string) {
   if (authJson) await fs.writeFile(path.join(home.paths.codexHome, 'auth.json'), authJson, { mode: 0o600 });

@@ -12,7 +12,7 @@ import { codexAuthFile } from '../../src/state/paths.js';
 import { ensureBuilt, runCli, startGateway, tempHome, type TempHome } from '../_helpers.js';
 import { authJsonFor, startMockAuth, type MockAuth } from '../mock-auth.js';
 import { startMockUpstream, type MockUpstream } from '../mock-upstream.js';
-import { assertLoopbackOnly, execArgs, providerArgs, runCodex } from './_codex.js';
+import { assertLoopbackOnly, execArgs, providerArgs, QUIET_CHATGPT_MODE, runCodex } from './_codex.js';
 
 let auth: MockAuth;
 let upstream: MockUpstream;
@@ -38,10 +38,9 @@ async function setup(): Promise<void> {
  * In ChatGPT mode Codex also calls chatgpt.com for apps, plugins and analytics; inside the
  * loopback-only namespace each of those waits out its retries (~25 s a turn), so they are off.
  */
-const QUIET = ['-c', 'features.apps=false', '-c', 'features.plugins=false', '-c', 'features.remote_plugin=false', '-c', 'analytics.enabled=false'];
 
 const codex = (prompt: string) =>
-  runCodex(execArgs(prompt, [...providerArgs(gw.base, { requiresOpenaiAuth: true }), ...QUIET]), {
+  runCodex(execArgs(prompt, [...providerArgs(gw.base, { requiresOpenaiAuth: true }), ...QUIET_CHATGPT_MODE]), {
     home: home.dir,
     codexHome: home.paths.codexHome,
     // Codex's own refresh goes to the mock too (openai/codex login/src/auth/manager.rs: REFRESH_TOKEN_URL_OVERRIDE_ENV_VAR).

@@ -130,7 +130,8 @@ export function leftovers(paths: Paths): { locks: string[]; temps: string[] } {
     }
   };
   walk(paths.data);
-  for (const e of fs.readdirSync(paths.codexHome)) if (/^(config\.toml|auth\.json)\./.test(e)) temps.push(path.join(paths.codexHome, e));
+  // Codex's flock files (auth.lock, auth.json.lock) stay by design: a lock is the open file, not the file.
+  for (const e of fs.readdirSync(paths.codexHome)) if (/^(config\.toml|auth\.json)\./.test(e) && !e.endsWith('.lock')) temps.push(path.join(paths.codexHome, e));
   return { locks, temps };
 }
 

@@ -1,8 +1,10 @@
 import type { TokenSource } from '../state/auth/tokens.js';
 import type { Clock } from '../state/clock.js';
+import type { Compactions } from '../state/compactions.js';
 import type { Conversations } from '../state/conversations.js';
 import type { EventBus } from '../state/events.js';
 import type { Store } from '../state/store.js';
+import type { Affinity } from './affinity.js';
 import type { AccountHealth } from './health.js';
 import type { ProviderUrls } from './providers.js';
 
@@ -13,6 +15,9 @@ export interface GatewayDeps {
   clock: Clock;
   health: AccountHealth;
   conversations: Conversations;
+  /** The history behind remote compaction items, so a compaction can move with its conversation. */
+  compactions: Compactions;
+  affinity: Affinity;
   tokens: TokenSource;
   urls: ProviderUrls;
   /** No response headers (or, for a stream, no first event) within this long moves on. */

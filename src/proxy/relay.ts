@@ -49,38 +49,108 @@ export interface RelayOutcome {
   clientGone: boolean;
   tap: ResponseTap;
   ttfb: number;
+  /** The stream's last event was a `response.failed` that `withhold` kept from the client. */
+  withheld?: Record<string, unknown>;
+}
+
+const FAILED = Buffer.from('response.failed');
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Finds where a `response.failed` begins in a stream, also when the name is
+ * split between two chunks (then at the second chunk's start). Keeps only the
+ * last bytes of the previous chunk, never the chunks.
+ */
+class FailedMarker {
+  private readonly scratch = Buffer.alloc(2 * (FAILED.length - 1));
+  private tailLen = 0;
+
+  find(chunk: Buffer): number {
+    const at = chunk.indexOf(FAILED);
+    if (at >= 0 || !this.tailLen) return at;
+    const head = chunk.copy(this.scratch, this.tailLen, 0, FAILED.length - 1);
+    return this.scratch.subarray(0, this.tailLen + head).indexOf(FAILED) >= 0 ? 0 : -1;
+  }
+
+  remember(chunk: Buffer): void {
+    const keep = Math.min(chunk.length, FAILED.length - 1);
+    chunk.copy(this.scratch, 0, chunk.length - keep);
+    this.tailLen = keep;
+  }
 }
 
 /**
  * Relays an upstream response to the client as it arrives: status and headers
- * as-is, then the body through `pipe` (backpressure both ways). The tap sees
- * every chunk and alters none. A broken upstream ends the client's response
- * without a terminal event, which Codex answers by re-sending the turn.
+ * as-is, then the body chunk by chunk, pausing the upstream while the client
+ * is slow (backpressure both ways). The tap sees every chunk and alters none.
+ * A broken upstream ends the client's response without a terminal event, which
+ * Codex answers by re-sending the turn.
+ *
+ * With `withhold`, an event that may be a terminal `response.failed` is held
+ * back until the stream shows what it is: when it ends the stream and
+ * `withhold(error)` says the error is the account's trouble (overloaded, out of
+ * quota), it is never written, so Codex sees a cut stream and re-sends the
+ * turn — which goes to another account — instead of giving up ("Selected model
+ * is at capacity"). Anything else is let through as soon as the next event begins.
  */
-export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], started: number): Promise<RelayOutcome> {
+export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], started: number, withhold?: (error: Record<string, unknown>) => boolean): Promise<RelayOutcome> {
   const tap = new ResponseTap();
   res.writeHead(up.statusCode ?? 502, relayedHeaders(up.headers));
-  for (const chunk of held) {
+  const marker = withhold ? new FailedMarker() : undefined;
+  let hold: Buffer | undefined;
+  const write = (chunk: Buffer) => {
+    if (chunk.length && !res.write(chunk)) up.pause();
+  };
+  const consume = (chunk: Buffer): void => {
     tap.push(chunk);
-    res.write(chunk);
-  }
+    if (!marker) return write(chunk);
+    for (let rest = chunk; rest.length; ) {
+      if (hold) {
+        hold = Buffer.concat([hold, rest]);
+        const end = hold.indexOf('\n\n');
+        // Still inside the held event, or it ended and nothing follows yet: keep holding.
+        if (end < 0 || end + 2 >= hold.length) return;
+        write(hold.subarray(0, end + 2));
+        rest = hold.subarray(end + 2);
+        hold = undefined;
+        continue;
+      }
+      const at = marker.find(rest);
+      if (at < 0) {
+        marker.remember(rest);
+        return write(rest);
+      }
+      // The bytes before the name go out: without the rest of the event they are nothing Codex reads.
+      write(rest.subarray(0, at));
+      hold = Buffer.from(rest.subarray(at));
+      rest = EMPTY;
+    }
+  };
+  for (const chunk of held) consume(chunk);
   const ttfb = performance.now() - started;
   return new Promise((resolve) => {
     const finish = () => {
+      res.off('drain', resume);
       const complete = up.complete && !up.errored;
-      if (!res.writableEnded && !res.destroyed) {
-        if (complete) up.unpipe(res);
-        res.end();
+      let withheld: Record<string, unknown> | undefined;
+      if (hold) {
+        const last = tap.result();
+        const error = last.lastType === 'response.failed' ? (((last.lastEvent?.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>) : undefined;
+        if (complete && error && withhold!(error)) withheld = error;
+        else write(hold);
       }
-      resolve({ complete, clientGone: !res.writableFinished && res.destroyed, tap, ttfb });
+      // Ended without a terminal event (a withheld failure, a broken upstream): Codex re-sends the turn.
+      if (!res.writableEnded && !res.destroyed) res.end();
+      resolve({ complete, clientGone: !res.writableFinished && res.destroyed, tap, ttfb, withheld });
     };
+    const resume = () => up.resume();
     // A response that fit in the peeked chunks has ended and closed already (its 'close' fired while
     // peekFirstEvent held it paused): waiting for 'close' would never end the relay.
     if (up.closed) return finish();
-    up.on('data', tap.push);
+    res.on('drain', resume);
+    up.on('data', consume);
     up.on('error', () => undefined); // reported through `complete` above
     up.once('close', finish);
-    up.pipe(res, { end: true });
     up.resume();
   });
 }

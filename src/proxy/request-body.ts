@@ -2,6 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import zlib from 'node:zlib';
 import { decompress as zstdDecompress } from 'fzstd';
+import { blobKey } from '../state/compactions.js';
+import { isOwnCompaction } from './own-compaction.js';
 import { GatewayError } from './errors.js';
 import { zstdBound } from './zstd-bound.js';
 
@@ -14,6 +16,12 @@ export interface BodyFacts {
   promptCacheKey?: string;
   /** Reasoning items with `encrypted_content` or a `previous_response_id`: state only the producing account can read. */
   carriesAccountState: boolean;
+  /** Keys (blobKey) of the remote compaction items in the input: each is readable only by the account that made it. */
+  compactions: string[];
+  /** The input holds AI Gate's own compaction items, which are expanded into their summary before anything is sent. */
+  ownCompactions: boolean;
+  /** The last input item is `compaction_trigger`: Codex asks for the history to be compacted. */
+  compacting: boolean;
 }
 
 export interface RequestBody {
@@ -106,25 +114,34 @@ function parseObject(json: Buffer): Record<string, unknown> {
 
 function factsOf(json: Buffer): BodyFacts {
   const body = parseObject(json);
-  const input = Array.isArray(body.input) ? body.input : [];
-  return {
+  const input: unknown[] = Array.isArray(body.input) ? body.input : [];
+  const facts: BodyFacts = {
     model: typeof body.model === 'string' ? body.model : undefined,
     promptCacheKey: typeof body.prompt_cache_key === 'string' ? body.prompt_cache_key : undefined,
-    carriesAccountState: body.previous_response_id != null || input.some(isEncryptedReasoning),
+    carriesAccountState: body.previous_response_id != null,
+    compactions: [],
+    ownCompactions: false,
+    compacting: (input.at(-1) as Item | undefined)?.type === 'compaction_trigger',
   };
+  for (const item of input as Item[]) {
+    if (isEncryptedReasoning(item)) facts.carriesAccountState = true;
+    else if (isCompaction(item)) {
+      if (isOwnCompaction(item)) facts.ownCompactions = true;
+      else facts.compactions.push(blobKey(item.encrypted_content as string));
+    }
+  }
+  return facts;
 }
 
-const isEncryptedReasoning = (item: unknown) =>
-  !!item && typeof item === 'object' && (item as Record<string, unknown>).type === 'reasoning' && (item as Record<string, unknown>).encrypted_content != null;
+export type Item = Record<string, unknown>;
 
-/**
- * The body without state another account produced: reasoning items carrying
- * `encrypted_content` are dropped and `previous_response_id` removed. Returned
- * uncompressed; the caller drops `content-encoding`.
- */
-export function stripAccountState(body: RequestBody): Buffer {
-  const parsed = parseObject(decode(body.raw, body.encoding));
-  delete parsed.previous_response_id;
-  if (Array.isArray(parsed.input)) parsed.input = parsed.input.filter((item) => !isEncryptedReasoning(item));
-  return Buffer.from(JSON.stringify(parsed));
+export const isEncryptedReasoning = (item: unknown): boolean =>
+  !!item && typeof item === 'object' && (item as Item).type === 'reasoning' && (item as Item).encrypted_content != null;
+
+export const isCompaction = (item: unknown): item is Item & { encrypted_content: string } =>
+  !!item && typeof item === 'object' && (item as Item).type === 'compaction' && typeof (item as Item).encrypted_content === 'string';
+
+/** The body as JSON, decoded from its content encoding: for the rare requests that must be rewritten. */
+export function parsedBody(body: RequestBody): Record<string, unknown> {
+  return parseObject(decode(body.raw, body.encoding));
 }

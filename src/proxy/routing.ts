@@ -1,6 +1,5 @@
 import type { AccountRecord, StoreData } from '../state/schema.js';
 import type { AccountHealth } from './health.js';
-import type { Conversation } from '../state/conversations.js';
 
 export interface Candidates {
   /** Accounts to try, in order: healthy ones first, then degraded ones soonest-recovering first. */
@@ -10,16 +9,17 @@ export interface Candidates {
 }
 
 /**
- * The order in which a request tries accounts: the conversation's sticky
- * account while it is healthy (its prompt cache is warm there), else the
- * preferred account, else the user's order. Accounts over the quota threshold
+ * The order in which a request tries accounts: the accounts the request is
+ * bound to while they are healthy (its turn's, its parent thread's, its
+ * conversation's: their prompt cache is warm and their state readable there),
+ * else the preferred account, else the user's order. Accounts over the quota threshold
  * go last among the healthy for new conversations. Disabled and needs-sign-in
  * accounts are never tried; cooling ones only tell when to come back.
  */
 export function candidates(
   data: Readonly<StoreData>,
   health: AccountHealth,
-  options: { conversation?: Conversation; pinned?: AccountRecord; failover: boolean },
+  options: { sticky?: string[]; pinned?: AccountRecord; failover: boolean },
 ): Candidates {
   const pool = options.pinned ? [options.pinned] : data.accounts;
   const healthy: AccountRecord[] = [];
@@ -32,10 +32,11 @@ export function candidates(
     else if (h.state === 'degraded') degraded.push({ account, until: h.until ?? 0 });
     else if (h.state === 'cooling' && h.until) earliestReset = Math.min(earliestReset ?? Infinity, h.until);
   }
-  const sticky = options.conversation?.last;
+  const sticky = options.sticky ?? [];
   const threshold = data.settings.quotaThreshold;
   const rank = (a: AccountRecord) => {
-    if (a.id === sticky) return 0;
+    const bound = sticky.indexOf(a.id);
+    if (bound >= 0) return bound - sticky.length; // before every other rank, in the order given
     if (threshold !== undefined && overThreshold(a, threshold)) return 3;
     return a.id === data.settings.active ? 1 : 2;
   };

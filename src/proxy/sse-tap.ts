@@ -116,6 +116,17 @@ export function firstEvent(buffered: Buffer): { event?: Record<string, unknown>;
   return { event: eventJson(buffered.subarray(0, end)), complete: true };
 }
 
+/** Every event of a whole SSE body, parsed (for the small answers the gateway reads in full). */
+export function sseEvents(body: Buffer): Record<string, unknown>[] {
+  const events: Record<string, unknown>[] = [];
+  for (const block of body.toString('utf8').replace(/\r\n/g, '\n').split('\n\n')) {
+    if (!block.trim()) continue;
+    const event = eventJson(Buffer.from(block));
+    if (event) events.push(event);
+  }
+  return events;
+}
+
 /** The JSON of an SSE event's `data:` lines, or of a plain JSON body. */
 function eventJson(block: Buffer): Record<string, unknown> | undefined {
   const text = block.toString('utf8');
@@ -149,7 +160,7 @@ function lastUsageObject(tail: Buffer): unknown {
   return undefined;
 }
 
-function usageFrom(u: unknown): TokenUsage | undefined {
+export function usageFrom(u: unknown): TokenUsage | undefined {
   if (!u || typeof u !== 'object') return undefined;
   const o = u as { input_tokens?: number; output_tokens?: number; total_tokens?: number; input_tokens_details?: { cached_tokens?: number }; output_tokens_details?: { reasoning_tokens?: number } };
   if (typeof o.input_tokens !== 'number' && typeof o.output_tokens !== 'number') return undefined;

@@ -56,18 +56,30 @@ export function send(target: UpstreamTarget, options: SendOptions): Promise<Inco
   });
 }
 
-/** Reads a small response body (error JSON) in full, up to `limit` bytes. */
-export async function readSmall(res: IncomingMessage, limit = 64 * 1024): Promise<Buffer> {
+/**
+ * Reads a small response body (error JSON, a compaction) in full, up to `limit` bytes. With `idleMs`, an
+ * upstream that stops sending for that long is cut: what arrived is returned (`res.complete` stays false).
+ */
+export async function readSmall(res: IncomingMessage, limit = 64 * 1024, idleMs?: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const idle = () => {
+    clearTimeout(timer);
+    if (idleMs) timer = setTimeout(() => res.destroy(new UpstreamError('timeout', `no data for ${idleMs} ms`)), idleMs);
+  };
   try {
+    idle();
     for await (const chunk of res as AsyncIterable<Buffer>) {
+      idle();
       size += chunk.length;
       if (size > limit) break;
       chunks.push(chunk);
     }
   } catch {
     // A body cut short still tells what it managed to say.
+  } finally {
+    clearTimeout(timer);
   }
   res.destroy();
   return Buffer.concat(chunks);

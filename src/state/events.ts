@@ -61,6 +61,22 @@ export interface TokenRefreshEvent {
   reason?: string;
 }
 
+/** History one account made readable for another (a compaction moving with its conversation). */
+export interface HandoverEvent {
+  at: number;
+  /** The account the history was made readable for. */
+  account: string;
+  /** The account whose compaction it stands in for, when known. */
+  from?: string;
+  /**
+   * `compacted`: the account compacted that history itself; `summarized`: it wrote a plain-text summary
+   * (it cannot compact remotely); `lost`: the history is not kept, a note stands in for it;
+   * `local`: the account refused remote compaction, so AI Gate compacts for it from now on.
+   */
+  outcome: 'compacted' | 'summarized' | 'lost' | 'local';
+  ms?: number;
+}
+
 export interface TokenUsage {
   inputTokens: number;
   cachedTokens: number;
@@ -76,6 +92,7 @@ export interface GatewayEvents {
   request: [RequestRecord];
   'accounts-changed': [];
   'token-refresh': [TokenRefreshEvent];
+  handover: [HandoverEvent];
 }
 
 /** The in-process bus that the tray, statistics and `aigate serve`'s log subscribe to. */

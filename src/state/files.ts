@@ -47,6 +47,8 @@ export async function writeFileAtomically(
   }
   const done = beginTemp();
   try {
+    // The temp's name is known only once it exists: note first that one may appear beside `file`.
+    await noteTemp(`${PENDING}${path.resolve(file)}`);
     await writeFileAtomic(file, data, { mode, fsync: true, tmpfileCreated: noteTemp });
   } finally {
     done();
@@ -94,6 +96,8 @@ export async function createFileOnce(file: string, data: string | Buffer, mode =
  */
 /** write-file-atomic's `<name>.<uint32>`, createFileOnce's `<name>.<pid>.<hex>.new`, a backup's `.<id>.tmp`. */
 const TEMP_NAME = /^(?:.+\.\d{1,10}|.+\.\d+\.[0-9a-f]{8}\.new|\.[0-9a-z-]+\.tmp)$/;
+/** A journal line naming a file whose temp may be about to appear (killed between its creation and its note). */
+const PENDING = '?';
 let journal: string | undefined;
 /** Every journal this process kept (tests open several homes in one process). */
 const mine = new Set<string>();
@@ -138,8 +142,9 @@ export function beginTemp(): () => void {
 
 /** Notes a temp file or folder before it is created; inside a `beginTemp()` … end. */
 export async function noteTemp(tmp: string): Promise<void> {
+  const line = tmp.startsWith(PENDING) ? tmp : path.resolve(tmp);
   // A journal that cannot be written (its folder was removed under us) costs only the clean-up after a kill.
-  if (journal) await fs.appendFile(journal, path.resolve(tmp) + '\n', { mode: FILE_MODE }).catch(() => undefined);
+  if (journal) await fs.appendFile(journal, line + '\n', { mode: FILE_MODE }).catch(() => undefined);
 }
 
 /** Removes what the journals of processes that are gone list, and those journals; returns what it removed. */
@@ -150,18 +155,34 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
     const file = path.join(dir, name);
     const pid = Number(/^(\d+)\.[0-9a-f]{8}$/.exec(name)?.[1]);
     if (!pid || mine.has(file) || isAlive(pid)) continue;
-    const listed = ((await readTextIfExists(file)) ?? '').split('\n').filter(Boolean);
-    for (const tmp of new Set(listed)) {
-      if (!path.isAbsolute(tmp) || !TEMP_NAME.test(path.basename(tmp))) continue;
-      const gone = await fs.rm(tmp, { recursive: true, force: false }).then(
-        () => true,
-        () => false,
-      );
-      if (gone) removed.push(tmp);
+    const [text, stat] = await Promise.all([readTextIfExists(file), fs.stat(file).catch(() => undefined)]);
+    const listed = new Set((text ?? '').split('\n').filter(Boolean));
+    // A temp created after the journal's last line (mtime) can only be the one its last write was making.
+    const since = (stat?.mtimeMs ?? Infinity) - 2_000;
+    for (const line of listed) {
+      const temps = line.startsWith(PENDING) ? await youngTempsOf(line.slice(1), since) : [line];
+      for (const tmp of temps) {
+        if (!path.isAbsolute(tmp) || !TEMP_NAME.test(path.basename(tmp))) continue;
+        if (await fs.rm(tmp, { recursive: true }).then(() => true, () => false)) removed.push(tmp);
+      }
     }
     await fs.rm(file, { force: true });
   }
   return removed;
+}
+
+/** write-file-atomic temps of `file` (`<name>.<uint32>`) modified at `since` or later. */
+async function youngTempsOf(file: string, since: number): Promise<string[]> {
+  const dir = path.dirname(file);
+  const base = path.basename(file);
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const temps: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(`${base}.`) || !/^\d{1,10}$/.test(name.slice(base.length + 1))) continue;
+    const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
+    if (stat?.isFile() && stat.mtimeMs >= since) temps.push(path.join(dir, name));
+  }
+  return temps;
 }
 
 function isAlive(pid: number): boolean {

@@ -24,6 +24,8 @@ export const statsDir = (p: Paths) => path.join(p.data, 'stats');
 export const backupsDir = (p: Paths) => path.join(p.data, 'backups');
 /** Journals of the temp files each running AI Gate process has in the making (see files.ts). */
 export const tempFilesDir = (p: Paths) => path.join(p.data, 'temp-files');
+/** The history behind remote compaction items, sealed (see compactions.ts). */
+export const compactionsDir = (p: Paths) => path.join(p.data, 'compactions');
 export const conversationsFile = (p: Paths) => path.join(p.data, 'conversations.json');
 export const codexConfigFile = (p: Paths) => path.join(p.codexHome, 'config.toml');
 export const codexAuthFile = (p: Paths) => path.join(p.codexHome, 'auth.json');

@@ -49,6 +49,11 @@ export interface AccountRecord {
   health: Health;
   quota?: Quota;
   addedAt: string;
+  /**
+   * `local`: the provider refused remote compaction (`compaction_trigger`), so AI Gate compacts for it
+   * with a summary request. Absent: remote compaction is tried.
+   */
+  compaction?: 'local';
 }
 
 export type Credentials =

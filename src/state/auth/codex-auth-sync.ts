@@ -5,11 +5,16 @@ import { debuglog } from 'node:util';
 import type { OfficialTokens } from '../accounts.js';
 import type { CodexAuthFile } from './codex-auth.js';
 import { FILE_MODE, readTextIfExists, writeFileAtomically } from '../files.js';
+import { lockExclusive } from './codex-auth-lock.js';
 import { chatgptClaims } from './jwt.js';
 import { codexAuthFile, type Paths } from '../paths.js';
 import type { AccountRecord, Credentials } from '../schema.js';
 
 const log = debuglog('aigate:tokens');
+/** Codex holds auth.lock for one refresh (a request to the auth server): wait that long, and a margin. */
+const REFRESH_LOCK_WAIT_MS = 15_000;
+/** Codex holds auth.json.lock only while it renames a file into place. */
+const WRITE_LOCK_WAIT_MS = 2_000;
 
 /** A ChatGPT login as `auth.json` holds it. */
 export interface CodexLoginSnapshot {
@@ -28,9 +33,11 @@ type OfficialCredentials = Extract<Credentials, { refreshToken: string }>;
  * AI Gate writes what it refreshes into `$CODEX_HOME/auth.json`, and reads
  * what Codex refreshed before spending a token of its own.
  *
- * Codex takes no lock AI Gate can see and (0.169) rewrites auth.json in
- * place, so a read can land on a half-written file: reads retry briefly, and
- * AI Gate's own writes are atomic renames that keep every other field.
+ * Both sides refresh a shared login under Codex's own `auth.lock` and write
+ * auth.json under `auth.json.lock` (codex-auth-lock.ts). Older Codex releases
+ * (0.169) took no lock and rewrote auth.json in place, so a read can still
+ * land on a half-written file: reads retry briefly, and AI Gate's own writes
+ * are atomic renames that keep every other field.
  */
 export class CodexAuthSync {
   private watcher?: fs.FSWatcher;
@@ -117,10 +124,31 @@ export class CodexAuthSync {
   }
 
   /**
+   * Takes Codex's `auth.lock` when auth.json holds this account's login, so
+   * AI Gate refreshes it only while Codex does not (Codex waits the same way).
+   * Resolves with the release, or undefined when the login is not shared.
+   */
+  async lockIfShared(account: AccountRecord): Promise<(() => Promise<void>) | undefined> {
+    const login = await this.read();
+    if (!login || !CodexAuthSync.sameLogin(account, login)) return undefined;
+    return lockExclusive(path.join(path.dirname(this.file), 'auth.lock'), REFRESH_LOCK_WAIT_MS);
+  }
+
+  /**
    * Writes refreshed tokens into auth.json when it holds the same login:
-   * atomically, mode 0600, every other field as it was. Returns whether it wrote.
+   * atomically, mode 0600, every other field as it was, under Codex's
+   * `auth.json.lock`. Returns whether it wrote.
    */
   async writeBack(account: AccountRecord, creds: OfficialCredentials, lastRefresh: string): Promise<boolean> {
+    const release = await lockExclusive(`${this.file}.lock`, WRITE_LOCK_WAIT_MS);
+    try {
+      return await this.writeUnlocked(account, creds, lastRefresh);
+    } finally {
+      await release();
+    }
+  }
+
+  private async writeUnlocked(account: AccountRecord, creds: OfficialCredentials, lastRefresh: string): Promise<boolean> {
     const login = await this.read();
     if (!login || !CodexAuthSync.sameLogin(account, login)) return false;
     const raw = login.raw;

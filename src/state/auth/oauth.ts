@@ -115,9 +115,12 @@ async function postToken(issuer: string, what: string, body: { form?: Record<str
   return { idToken: str(p.id_token), accessToken: str(p.access_token), refreshToken: str(p.refresh_token) };
 }
 
+/** Why a refresh happens, in the words Codex sends (`refresh_reason`, seen with Codex 0.171). */
+export type RefreshReason = 'proactive_expiry' | 'unauthorized_recovery';
+
 /** Spends `refreshToken` (it rotates: the old one is dead once this succeeds). */
-export function requestRefresh(issuer: string, refreshToken: string): Promise<TokenGrant> {
-  return postToken(issuer, 'refreshing the ChatGPT token', { json: { client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_token: refreshToken } });
+export function requestRefresh(issuer: string, refreshToken: string, reason: RefreshReason = 'proactive_expiry'): Promise<TokenGrant> {
+  return postToken(issuer, 'refreshing the ChatGPT token', { json: { client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_reason: reason, refresh_token: refreshToken } });
 }
 
 export async function exchangeCode(issuer: string, input: { code: string; redirectUri: string; verifier: string }): Promise<SignedIn> {

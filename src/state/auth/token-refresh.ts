@@ -6,7 +6,7 @@ import { credentials, type OfficialTokens } from '../accounts.js';
 import type { CodexAuthSync } from './codex-auth-sync.js';
 import type { EventBus } from '../events.js';
 import { chatgptClaims, decodeJwt, loginClaims } from './jwt.js';
-import { requestRefresh, TokenEndpointError } from './oauth.js';
+import { requestRefresh, TokenEndpointError, type RefreshReason } from './oauth.js';
 import type { Paths } from '../paths.js';
 import type { Vault } from '../secrets.js';
 import type { Store } from '../store.js';
@@ -132,9 +132,12 @@ export class RefreshingTokens implements TokenSource {
       retries: { retries: 45, minTimeout: 50, maxTimeout: 500 },
       onCompromised: (err) => log('refresh lock for %s: %s', seen.name, err.message),
     });
+    // Codex's own lock too, when Codex is signed in with this login: it refreshes under it.
+    let releaseCodex: (() => Promise<void>) | undefined;
     try {
+      releaseCodex = await this.o.codex?.lockIfShared(seen);
       await this.saveUnsaved(seen.id);
-      // Re-read under the lock: another process (the CLI, a second gateway) may have refreshed while we waited.
+      // Re-read under the lock: another process (the CLI, a second gateway, Codex) may have refreshed while we waited.
       const account = await this.o.store.update((data) => structuredClone(data.accounts.find((a) => a.id === seen.id)));
       if (!account) throw new NeedsLoginError(`account ${seen.name} was removed`);
       let creds = this.open(account) as Official;
@@ -146,18 +149,20 @@ export class RefreshingTokens implements TokenSource {
         creds = await this.adopt(account, theirs);
         if (usable(creds)) return creds;
       }
-      return await this.rotate(account, creds).catch((err) => this.recover(account, creds, err, usable, seen));
+      const reason: RefreshReason = rejected ? 'unauthorized_recovery' : 'proactive_expiry';
+      return await this.rotate(account, creds, reason).catch((err) => this.recover(account, creds, err, usable, seen, reason));
     } finally {
+      await releaseCodex?.();
       await release().catch(() => undefined);
     }
   }
 
   /**
    * A refresh failed. Reused means someone else spent the token: Codex, if it
-   * shares the login (it takes no lock of ours) — take its newer tokens and
+   * shares the login (an older release takes no lock) — take its newer tokens and
    * try once more. Any other permanent failure means signing in again.
    */
-  private async recover(account: AccountRecord, creds: Official, err: unknown, usable: (c: Official) => boolean, seen: AccountRecord): Promise<Official> {
+  private async recover(account: AccountRecord, creds: Official, err: unknown, usable: (c: Official) => boolean, seen: AccountRecord, reason: RefreshReason): Promise<Official> {
     if (!(err instanceof TokenEndpointError) || !err.permanent) {
       throw new Error(`${account.name}: ${(err as Error).message}; AI Gate will retry`, { cause: err });
     }
@@ -168,7 +173,7 @@ export class RefreshingTokens implements TokenSource {
         const adopted = await this.adopt(account, theirs);
         if (usable(adopted)) return adopted;
         try {
-          return await this.rotate(account, adopted);
+          return await this.rotate(account, adopted, reason);
         } catch (again) {
           if (!(again instanceof TokenEndpointError) || !again.permanent) throw new Error(`${account.name}: ${(again as Error).message}`, { cause: again });
           err = again;
@@ -179,8 +184,8 @@ export class RefreshingTokens implements TokenSource {
   }
 
   /** Spends the refresh token; persists the rotated one (store, then auth.json) before anyone uses the new access token. */
-  private async rotate(account: AccountRecord, creds: Official): Promise<Official> {
-    const grant = await requestRefresh(this.o.issuer, creds.refreshToken);
+  private async rotate(account: AccountRecord, creds: Official, reason: RefreshReason): Promise<Official> {
+    const grant = await requestRefresh(this.o.issuer, creds.refreshToken, reason);
     this.spent.add(hash(creds.refreshToken));
     const next: Official = {
       accessToken: grant.accessToken ?? creds.accessToken,
