@@ -129,7 +129,7 @@ describe('admin API', async () => {
   });
 
   it('reads and changes settings', async () => {
-    assert.deepEqual((await api('GET', '/settings')).json, { failover: true, quotaThreshold: null, notifications: true, statsRetentionDays: 90 });
+    assert.deepEqual((await api('GET', '/settings')).json, { failover: true, quotaThreshold: null, notifications: true, statsRetentionDays: 90, routing: 'order' });
     const changed = await api('PATCH', '/settings', { quotaThreshold: 90, notifications: false });
     assert.equal(changed.json.quotaThreshold, 90);
     assert.equal(gw.store.data.settings.notifications, false);

@@ -89,6 +89,22 @@ describe('tray menu model', () => {
     assert.equal(nextDay.label, 'b — ChatGPT Plus · cooling down · resets Wed 14:00');
   });
 
+  it('says when a burning account runs out and how long the pool lasts, at this pace', () => {
+    const MIN = 60_000;
+    // 20 % an hour on work's 5-hour window (resets 14:00): 70 % left at 09:00 runs out at 12:30.
+    const quotaSamples = [-30, -15, 0].map((m, i) => ({ at: NOW + m * MIN, primary: 20 + 5 * (i + 2) }));
+    const work = account('work', { quota: { primary: { usedPercent: 30, resetsAt: AT_14 }, updatedAt: NOW }, quotaSamples });
+    // home has 10 % left: half an hour at the same pace once work is out.
+    const home = account('home', { quota: { primary: { usedPercent: 90, resetsAt: AT_14 } } });
+    const items = menu(state({ accounts: [work, home] }));
+    assert.equal(accountItems(items)[0]!.label, 'work — ChatGPT Plus · 5h 30% · runs out ~12:30 at this pace');
+    assert.equal(accountItems(items)[1]!.label, 'home — ChatGPT Plus · 5h 90%');
+    assert.deepEqual(get(items, 'pool-forecast'), { id: 'pool-forecast', type: 'normal', label: 'Pool lasts until 13:00 at this pace; back 14:00', enabled: false });
+    assert.equal(get(menu(state({ accounts: [work, home] }), 'zh-CN'), 'pool-forecast').label, '按此速度，账号池可用到 13:00；14:00 恢复');
+    // No burn, no forecast.
+    assert.equal(find(menu(state({ accounts: [home] })), 'pool-forecast'), undefined);
+  });
+
   it('marks an account that needs sign-in and sends its click to the Accounts popover', () => {
     const items = menu(state({ accounts: [account('a', { health: { state: 'needs-login' } })] }));
     const item = accountItems(items)[0]!;

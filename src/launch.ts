@@ -35,6 +35,8 @@ export interface LaunchOptions {
   /** Routes mounted after the Codex routes and the admin API. */
   extra?: (deps: RunningGateway) => Middleware[];
   admin?: AdminOptions;
+  /** How long request records wait in memory before they are written. @default 1000 */
+  statsFlushMs?: number;
 }
 
 export interface RunningGateway extends GatewayDeps, AdminHost {
@@ -70,7 +72,7 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
   };
   store.watch(() => bus.emit('accounts-changed'));
   health.sweep();
-  const stats = env.AIGATE_STATS === 'off' ? undefined : startStats(paths, store, bus, clock);
+  const stats = env.AIGATE_STATS === 'off' ? undefined : startStats(paths, store, bus, clock, options.statsFlushMs);
   const running = { ...deps, paths, vault, stats, env, gatewayUrl: () => running.gateway.url } as RunningGateway;
   running.admin = await adminApi(running, options.admin);
   running.gateway = await startGateway(deps, options.address, [running.admin.middleware, ...(options.extra?.(running) ?? [])]);
@@ -87,8 +89,8 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
 }
 
 /** Statistics go to `data/stats/` in batches; old days are removed now and on the first write of each day. */
-function startStats(paths: Paths, store: Store, bus: EventBus, clock: Clock): StatsRecorder {
-  const stats = new StatsRecorder(paths, bus, { clock, retentionDays: () => store.data.settings.statsRetentionDays });
+function startStats(paths: Paths, store: Store, bus: EventBus, clock: Clock, flushMs?: number): StatsRecorder {
+  const stats = new StatsRecorder(paths, bus, { clock, flushMs, retentionDays: () => store.data.settings.statsRetentionDays });
   void stats.prune().catch((err) => console.error(`aigate: could not remove old statistics: ${err.message}`));
   return stats;
 }

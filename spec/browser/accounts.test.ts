@@ -29,6 +29,8 @@ await addOfficial(running, 'spare', { accountId: 'acct-spare', email: 'spare@exa
 const now = NOW;
 await running.store.update((d) => {
   d.accounts[0]!.quota = { primary: { usedPercent: 42, resetsAt: now + 2 * HOUR }, secondary: { usedPercent: 81, resetsAt: now + 50 * HOUR }, updatedAt: now };
+  // work burns 40 % of its 5-hour window an hour: the 58 % left lasts until about 10:25, before the 11:00 reset.
+  d.accounts[0]!.quotaSamples = [22, 32, 42].map((primary, i) => ({ at: now - (30 - 15 * i) * 60_000, primary, secondary: 81 }));
   d.accounts[2]!.health = { state: 'cooling', until: now + 3 * HOUR, reason: 'usage limit' };
   d.accounts[2]!.quota = { primary: { usedPercent: 100, resetsAt: now + 3 * HOUR }, secondary: { usedPercent: 64 }, updatedAt: now };
 });
@@ -58,6 +60,7 @@ describe('Accounts popover', () => {
     assert.equal(await work.getAttribute('data-active'), 'true');
     assert.match(await work.innerText(), /ChatGPT Plus · me@work\.example/);
     assert.deepEqual(await work.locator('[role="meter"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-valuenow'))), ['42', '81']);
+    assert.equal(await work.locator('[data-testid="forecast"]').innerText(), 'runs out ~10:25 at this pace');
     assert.match(await page.locator('li.account[data-name="relay"]').innerText(), /API · 127\.0\.0\.1:\d+/);
     const spare = page.locator('li.account[data-name="spare"]');
     assert.equal(await spare.getAttribute('data-state'), 'cooling');
@@ -68,6 +71,7 @@ describe('Accounts popover', () => {
     await screenshot(dark, 'accounts-dark');
     const zh = await openPopover(browser, running, 'accounts', { lang: 'zh-CN' });
     assert.match(await zh.locator('li.account[data-name="spare"] .account-status').innerText(), /冷却中 · 12:00 重置/);
+    assert.equal(await zh.locator('li.account[data-name="work"] [data-testid="forecast"]').innerText(), '按此速度约 10:25 用完');
     await screenshot(zh, 'accounts-zh-CN');
   });
 

@@ -2,6 +2,8 @@
  * The shapes the admin API answers with, for its clients (the popovers import
  * them as types only, so nothing of the server is bundled into the pages).
  */
+import type { AccountForecast } from '../state/forecast.js';
+import type { PoolForecast } from '../state/pool-forecast.js';
 import type { StatsRow } from '../state/stats/aggregate.js';
 
 export interface QuotaWindowView {
@@ -23,7 +25,18 @@ export interface AccountView {
   quota?: { primary?: QuotaWindowView; secondary?: QuotaWindowView; updatedAt: number };
   status: string;
   quotaLabel: string;
+  /** When it runs out at the current pace. */
+  forecast: AccountForecast;
 }
+
+/** `GET /forecast`: every account's forecast and how long the whole pool lasts, as of `at`. */
+export interface ForecastAnswer {
+  at: number;
+  pool: PoolForecast;
+  accounts: ({ account: string } & AccountForecast)[];
+}
+
+export type { AccountForecast, PoolForecast };
 
 /** The stats rows as the aggregator makes them. */
 export type { StatsRow };

@@ -5,23 +5,26 @@ import { addThirdParty, describeAccount, orderAccounts, removeAccount, setEnable
 import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { loginFrom, readCodexAuth } from '../state/auth/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
-import type { AccountView } from './answers.js';
+import type { AccountView, ForecastAnswer } from './answers.js';
 import type { AdminRoutes } from './routes.js';
 import { readJson } from './input.js';
 import { GatewayError } from '../proxy/errors.js';
 import type { AdminHost } from './routes.js';
-import type { AccountRecord, StoreData } from '../state/schema.js';
+import { accountForecast } from '../state/forecast.js';
+import { poolForecast } from '../state/pool-forecast.js';
+import { ROUTING_MODES, type AccountRecord, type StoreData } from '../state/schema.js';
 
-/** An account for the API: no secret (only "set"), plus the labels the CLI shows. */
+/** An account for the API: no secret (only "set", no quota history), plus the labels the CLI shows and the forecast. */
 export function accountView(account: AccountRecord, data: Readonly<StoreData>, now: number): AccountView {
-  return { ...describeAccount(account, data), status: healthLabel(account, now), quotaLabel: quotaLabel(account.quota, now) };
+  const { quotaSamples: _history, ...described } = describeAccount(account, data);
+  return { ...described, status: healthLabel(account, now), quotaLabel: quotaLabel(account.quota, now), forecast: accountForecast(account, now) };
 }
 
 const accountsView = (gw: AdminHost) => gw.store.data.accounts.map((a) => accountView(a, gw.store.data, gw.clock.now()));
 
 const settingsView = (data: Readonly<StoreData>) => {
-  const { failover, quotaThreshold, notifications, statsRetentionDays } = data.settings;
-  return { failover, quotaThreshold: quotaThreshold ?? null, notifications, statsRetentionDays };
+  const { failover, quotaThreshold, notifications, statsRetentionDays, routing } = data.settings;
+  return { failover, quotaThreshold: quotaThreshold ?? null, notifications, statsRetentionDays, routing: routing ?? 'order' };
 };
 
 const AddAccount = z.strictObject({
@@ -36,6 +39,7 @@ const Settings = z.strictObject({
   quotaThreshold: z.number().min(1).max(100).nullable().optional(),
   notifications: z.boolean().optional(),
   statsRetentionDays: z.number().int().min(1).max(3650).optional(),
+  routing: z.enum(ROUTING_MODES).optional(),
 });
 
 /** Status, accounts and settings: what the tray menu and the Accounts popover read and change. */
@@ -59,7 +63,15 @@ export const coreRoutes: AdminRoutes = (router, gw) => {
       // Only what and when: `before` holds the user's old config.toml, which may carry their own secrets.
       proxy: data.proxy ? { enabled: true, mode: data.proxy.mode, at: data.proxy.at } : { enabled: false },
       stats: !!gw.stats,
+      pool: poolForecast(data.accounts, gw.clock.now()),
     };
+  });
+
+  // When each account, and the pool, runs out at the current pace.
+  router.get('/forecast', (ctx) => {
+    const data = gw.store.data;
+    const now = gw.clock.now();
+    ctx.body = { at: now, pool: poolForecast(data.accounts, now), accounts: data.accounts.map((a) => ({ account: a.name, ...accountForecast(a, now) })) } satisfies ForecastAnswer;
   });
 
   router.get('/accounts', (ctx) => {

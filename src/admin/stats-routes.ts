@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { aggregate, GROUPINGS, parseSince } from '../state/stats/aggregate.js';
+import { priceBook } from '../state/stats/prices.js';
 import { readStats, recentStats } from '../state/stats/records.js';
 import type { StatsAnswer } from './answers.js';
 import type { AdminRoutes } from './routes.js';
@@ -26,8 +27,8 @@ export const statsRoutes: AdminRoutes = (router, gw) => {
     const lines = (await readStats(gw.paths, since, now)).filter(
       (l) => l.kind !== 'request' || ((!query.account || l.account === query.account) && (!query.model || l.model === query.model)),
     );
-    const { rows, total } = aggregate(lines, query.by, { since, until: now });
     const data = gw.store.data;
+    const { rows, total } = aggregate(lines, query.by, { since, until: now }, priceBook(data));
     ctx.body = {
       since,
       until: now,
@@ -39,6 +40,12 @@ export const statsRoutes: AdminRoutes = (router, gw) => {
       failovers: lines.filter((l) => l.kind === 'failover').slice(-500),
       quota: data.accounts.map((a) => ({ account: a.name, status: healthLabel(a, now), quota: a.quota ?? null, quotaLabel: quotaLabel(a.quota, now) })),
     } satisfies StatsAnswer;
+  });
+
+  // `aigate stats` asks for this first, so a request answered a moment ago is in the files it reads.
+  router.post('/stats/flush', async (ctx) => {
+    await gw.stats?.flush();
+    ctx.body = { flushed: !!gw.stats };
   });
 
   router.get('/stats/recent', async (ctx) => {

@@ -13,14 +13,14 @@ import { NeedsLoginError } from '../state/auth/tokens.js';
 import { backendUrl, fetchUsage } from '../state/auth/usage.js';
 import { DEFAULT_CHATGPT_BASE_URL } from '../proxy/providers.js';
 import { errorObject, limitVerdict, quotaFromHeaders } from '../proxy/quota.js';
-import { CliError, type CliContext } from './context.js';
+import { applyQuota } from '../state/quota-history.js';
+import { CliError, type CliContext, type Verb } from './context.js';
 import { table } from './table.js';
 import type { AccountRecord, Quota, QuotaWindow } from '../state/schema.js';
 
-type Sub = (args: string[], ctx: CliContext, json: boolean) => Promise<number | void>;
 
 /** `aigate accounts login | test | usage`: signing in with ChatGPT, checking an account, its quota. */
-export const loginVerbs: Record<string, Sub> = { login, test, usage };
+export const loginVerbs: Record<string, Verb> = { login, test, usage };
 
 async function login(args: string[], ctx: CliContext, json: boolean): Promise<void> {
   const { values } = parseArgs({ args, options: { name: { type: 'string' }, device: { type: 'boolean' }, 'no-browser': { type: 'boolean' } } });
@@ -143,7 +143,7 @@ async function probe(account: AccountRecord, { store, tokens }: { store: Store; 
 async function recordQuota(store: Store, account: AccountRecord, quota: Quota): Promise<void> {
   await store.update((data) => {
     const a = data.accounts.find((x) => x.id === account.id);
-    if (a) a.quota = quota;
+    if (a) applyQuota(a, quota);
   });
 }
 

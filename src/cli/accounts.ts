@@ -4,8 +4,12 @@ import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { loginFrom, readCodexAuth } from '../state/auth/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
 import { loginVerbs } from './accounts-login.js';
-import { CliError, type CliContext, type Command } from './context.js';
+import { CliError, runVerb, type CliContext, type Command, type Verb } from './context.js';
 import { table } from './table.js';
+import { forecastText, poolText } from '../i18n/labels.js';
+import { translator } from '../i18n/i18n.js';
+import { accountForecast } from '../state/forecast.js';
+import { poolForecast } from '../state/pool-forecast.js';
 import type { AccountRecord, StoreData } from '../state/schema.js';
 
 const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|disable|test|usage> [options]
@@ -23,8 +27,7 @@ const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|di
   order NAME [NAME…]                     put these first, in this order
   enable NAME | disable NAME`;
 
-type Sub = (args: string[], ctx: CliContext, json: boolean) => Promise<number | void>;
-export const accountVerbs: Record<string, Sub> = {
+export const accountVerbs: Record<string, Verb> = {
   list: listAccounts,
   import: importAccount,
   add: addAccount,
@@ -45,14 +48,7 @@ export const accountsCommand: Command = {
   name: 'accounts',
   summary: 'list, import, add, use, remove and order accounts',
   usage: USAGE,
-  async run(args, ctx) {
-    const json = args.includes('--json');
-    const rest = args.filter((a) => a !== '--json');
-    const [verb = 'list', ...verbArgs] = rest;
-    const sub = accountVerbs[verb];
-    if (!sub) throw new CliError(`unknown accounts verb "${verb}"\n${USAGE}`, 2);
-    return sub(verbArgs, ctx, json);
-  },
+  run: (args, ctx) => runVerb('accounts', USAGE, accountVerbs, 'list', args, ctx),
 };
 
 function need(value: string | undefined, usage: string): string {
@@ -66,15 +62,18 @@ async function report(ctx: CliContext, json: boolean, account: AccountRecord, wh
   else ctx.out(`${account.name} ${what}`);
 }
 
+const en = translator('en');
+
 export function accountRows(data: Readonly<StoreData>, now: number): string[][] {
   return [
-    ['', 'NAME', 'KIND', 'STATUS', 'QUOTA', 'DETAIL'],
+    ['', 'NAME', 'KIND', 'STATUS', 'QUOTA', 'FORECAST', 'DETAIL'],
     ...data.accounts.map((a) => [
       data.settings.active === a.id ? '*' : '',
       a.name,
       a.kind,
       healthLabel(a, now),
       quotaLabel(a.quota, now),
+      forecastText(accountForecast(a, now), now, 'en', en),
       a.kind === 'official' ? [a.email, a.plan && `(${a.plan})`].filter(Boolean).join(' ') : (a.baseUrl ?? ''),
     ]),
   ];
@@ -82,15 +81,18 @@ export function accountRows(data: Readonly<StoreData>, now: number): string[][] 
 
 async function listAccounts(_args: string[], ctx: CliContext, json: boolean): Promise<void> {
   const store = await ctx.store();
+  const now = Date.now();
   if (json) {
-    ctx.json(store.data.accounts.map((a) => describeAccount(a, store.data)));
+    ctx.json(store.data.accounts.map((a) => ({ ...describeAccount(a, store.data), quotaSamples: undefined, forecast: accountForecast(a, now) })));
     return;
   }
   if (!store.data.accounts.length) {
     ctx.out('No accounts yet. Import your Codex login with `aigate accounts import`, or add a provider with `aigate accounts add NAME --base-url URL`.');
     return;
   }
-  ctx.out(table(accountRows(store.data, Date.now())));
+  ctx.out(table(accountRows(store.data, now)));
+  const pool = poolText(poolForecast(store.data.accounts, now), now, 'en', en);
+  if (pool) ctx.out(pool + '.');
 }
 
 async function importAccount(args: string[], ctx: CliContext, json: boolean): Promise<void> {

@@ -58,6 +58,18 @@ export class CliError extends Error {
   }
 }
 
+/** One verb of a command (`aigate accounts list`): its own arguments without `--json`, and whether `--json` was given. */
+export type Verb = (args: string[], ctx: CliContext, json: boolean) => Promise<number | void>;
+
+/** Runs `aigate <command> <verb> …` from a table of verbs; `fallback` when no verb is given. */
+export function runVerb(command: string, usage: string, verbs: Record<string, Verb>, fallback: string, args: string[], ctx: CliContext): Promise<number | void> {
+  const json = args.includes('--json');
+  const [verb = fallback, ...rest] = args.filter((a) => a !== '--json');
+  const sub = Object.hasOwn(verbs, verb) ? verbs[verb] : undefined;
+  if (!sub) throw new CliError(`unknown ${command} verb "${verb}"\n${usage}`, 2);
+  return sub(rest, ctx, json);
+}
+
 export interface Command {
   name: string;
   summary: string;

@@ -2,6 +2,7 @@ import { CliContext, CliError, type Command } from './context.js';
 import { serveCommand } from './serve.js';
 import { accountsCommand } from './accounts.js';
 import { statsCommand } from './stats.js';
+import { pricesCommand } from './prices.js';
 import { openCommand } from './open.js';
 import { proxyCommand } from './proxy.js';
 import { backupCommand } from './backup.js';
@@ -11,7 +12,7 @@ import { historyCommand } from './history.js';
 import { doctorCommand } from './doctor.js';
 
 /** Every verb of `aigate`, in the order `aigate help` lists them. */
-export const commands: Command[] = [serveCommand, accountsCommand, statsCommand, openCommand, proxyCommand, backupCommand, mcpCommand, skillsCommand, historyCommand, doctorCommand];
+export const commands: Command[] = [serveCommand, accountsCommand, statsCommand, pricesCommand, openCommand, proxyCommand, backupCommand, mcpCommand, skillsCommand, historyCommand, doctorCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,9 +1,7 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { parseListen } from '../proxy/listen-address.js';
-import { readTextIfExists } from '../state/files.js';
-import { adminTokenFile } from '../state/paths.js';
 import { CliError, type Command } from './context.js';
+import { gatewayOrigin, requireAdmin } from './gateway-client.js';
 
 const USAGE = `aigate open [--print] [--listen HOST:PORT] [--json]
   Opens the AI Gate pages (accounts, stats) in your browser through a one-time
@@ -17,10 +15,10 @@ export const openCommand: Command = {
   usage: USAGE,
   async run(args, ctx) {
     const { values } = parseArgs({ args, options: { print: { type: 'boolean' }, listen: { type: 'string' }, json: { type: 'boolean' } } });
-    const address = parseListen(values.listen ?? ctx.env.AIGATE_LISTEN);
-    const host = address.host === 'localhost' ? '127.0.0.1' : address.host.includes(':') ? `[${address.host}]` : address.host;
-    const origin = `http://${host}:${address.port}`;
-    const url = await loginLink(origin, adminTokenFile(ctx.paths));
+    const origin = gatewayOrigin(ctx, values.listen);
+    const body = await requireAdmin(ctx, origin, 'POST', 'login-links');
+    if (typeof body?.url !== 'string') throw new CliError(`the gateway on ${origin} gave no sign-in link`);
+    const url = body.url;
     if (values.json) return ctx.json({ url });
     if (values.print) return ctx.out(url);
     const problem = await openBrowser(url);
@@ -28,21 +26,6 @@ export const openCommand: Command = {
     else ctx.out('Opened AI Gate in your browser.');
   },
 };
-
-async function loginLink(origin: string, tokenFile: string): Promise<string> {
-  const token = (await readTextIfExists(tokenFile))?.trim();
-  if (!token) throw new CliError(`${tokenFile} does not exist: start the gateway once (\`aigate serve\` or the tray) to create it`);
-  let res: Response;
-  try {
-    res = await fetch(`${origin}/aigate/api/login-links`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-  } catch {
-    throw new CliError(`no AI Gate gateway answers on ${origin}: start it with \`aigate serve\` (or pass --listen HOST:PORT)`);
-  }
-  if (res.status === 401) throw new CliError(`the gateway on ${origin} refused the admin token in ${tokenFile}: it belongs to another AI Gate home (check AIGATE_HOME)`);
-  const body = (await res.json().catch(() => undefined)) as { url?: string; error?: { message?: string } } | undefined;
-  if (!res.ok || !body?.url) throw new CliError(`the gateway on ${origin} gave no sign-in link (${res.status}${body?.error?.message ? `: ${body.error.message}` : ''})`);
-  return body.url;
-}
 
 /** Hands the link to the desktop's opener; a problem (no opener, it failed) as text, `undefined` when it worked. */
 function openBrowser(url: string): Promise<string | undefined> {

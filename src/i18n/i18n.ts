@@ -63,3 +63,9 @@ export function formatDuration(ms: number, t: Translate): string {
   if (h < 48) return t('duration.hours', { h, m: String(m % 60).padStart(2, '0') });
   return t('duration.days', { d: Math.floor(h / 24), h: h % 24 });
 }
+
+/** "$12.34" / "US$12.34"; under a cent, two significant digits ("$0.0042"), so a small cost never reads as free. */
+export function formatUsd(usd: number, locale: Locale): string {
+  const small = usd > 0 && usd < 0.01;
+  return new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD', ...(small ? { maximumSignificantDigits: 2 } : {}) }).format(usd);
+}

@@ -17,7 +17,7 @@ export interface LabelledAccount {
   plan?: string;
   baseUrl?: string;
   health: { state: 'ok' | 'cooling' | 'degraded' | 'needs-login'; until?: number };
-  quota?: { primary?: LabelledWindow; secondary?: LabelledWindow };
+  quota?: { primary?: LabelledWindow; secondary?: LabelledWindow; updatedAt?: number };
 }
 
 /** The state that counts now: a cooldown or backoff whose time has passed is ok again. */
@@ -70,6 +70,34 @@ export function statusText(account: LabelledAccount, now: number, locale: Locale
     case 'ok':
       return quotaText(account, t) || t('health.ready');
   }
+}
+
+/** The forecasts as the admin API and `forecast.ts` give them; only what the labels read. */
+export interface LabelledForecast {
+  state: string;
+  runsOutAt?: number;
+}
+export interface LabelledPool {
+  state: string;
+  lastsUntil?: number;
+  backAt?: number;
+}
+
+/** A forecast is a guess to the minute at best: shown to five minutes. */
+const roughly = (at: number) => Math.round(at / 300_000) * 300_000;
+
+/** "runs out ~15:40 at this pace", or "" when it does not run out before its reset (or there is no pace yet). */
+export function forecastText(f: LabelledForecast | undefined, now: number, locale: Locale, t: Translate): string {
+  if (f?.state !== 'runs-out' || f.runsOutAt === undefined) return '';
+  return t('forecast.runsOut', { time: formatResetTime(roughly(f.runsOutAt), now, locale) });
+}
+
+/** "Pool lasts until Tue 09:00 at this pace" (", then back …"), "Pool keeps up at this pace", or "". */
+export function poolText(p: LabelledPool | undefined, now: number, locale: Locale, t: Translate): string {
+  if (p?.state === 'keeps-up') return t('forecast.poolKeepsUp');
+  if (p?.state !== 'runs-out' || p.lastsUntil === undefined) return '';
+  const time = formatResetTime(roughly(p.lastsUntil), now, locale);
+  return p.backAt === undefined ? t('forecast.pool', { time }) : t('forecast.poolBack', { time, back: formatResetTime(p.backAt, now, locale) });
 }
 
 function capitalize(s: string): string {

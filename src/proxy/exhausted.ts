@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { formatResetTime } from '../state/account-status.js';
 import type { AccountRecord } from '../state/schema.js';
 import type { FailoverReason, RequestRecord } from '../state/events.js';
 import { errorBody } from './errors.js';
@@ -58,11 +59,46 @@ export function answerExhausted(res: ServerResponse, deps: GatewayDeps, failures
     json(429, errorBody(`every account is rate limited; retry in ${seconds}s`, 'rate_limit_exceeded', 'rate_limit_exceeded'), { 'retry-after': String(seconds) });
     return;
   }
+  const resets = accountResets(pinned ? [pinned] : deps.store.data.accounts, deps, now);
   json(
     429,
-    errorBody(`every AI Gate account has hit its usage limit; the first resets at ${new Date(resetsAt).toISOString()}`, 'usage_limit_reached', 'usage_limit_reached', {
+    errorBody(`every AI Gate account has hit its usage limit${resets ? ` (${resets})` : ''}; the first resets at ${new Date(resetsAt).toISOString()}`, 'usage_limit_reached', 'usage_limit_reached', {
       resets_at: Math.ceil(resetsAt / 1000),
       resets_in_seconds: Math.ceil((resetsAt - now) / 1000),
     }),
+    // Codex prints this header's text in its usage-limit message (codex-protocol.md), so the user sees every account's reset.
+    resets ? { 'x-codex-promo-message': `AI Gate: ${resets}` } : {},
   );
 }
+
+/** Past this, the list is cut ("and 3 more"): a header is no place for an essay. */
+const MAX_RESETS_TEXT = 300;
+
+/**
+ * "work resets 21:40, home resets Tue 09:00, old needs sign-in" (local time, soonest first), in
+ * printable ASCII only: an HTTP header carries no more, and Codex drops a header it cannot read.
+ */
+export function accountResets(accounts: readonly AccountRecord[], deps: Pick<GatewayDeps, 'health'>, now: number): string {
+  const cooling: { name: string; until: number }[] = [];
+  const signIn: string[] = [];
+  for (const a of accounts) {
+    if (!a.enabled) continue;
+    const h = deps.health.current(a);
+    if (h.state === 'cooling' && h.until) cooling.push({ name: a.name, until: h.until });
+    else if (h.state === 'needs-login') signIn.push(a.name);
+  }
+  const parts = [
+    ...cooling.sort((x, y) => x.until - y.until).map((c) => `${ascii(c.name)} resets ${formatResetTime(c.until, now)}`),
+    ...signIn.map((name) => `${ascii(name)} needs sign-in`),
+  ];
+  let text = '';
+  for (let i = 0; i < parts.length; i++) {
+    const next = text ? `${text}, ${parts[i]}` : parts[i]!;
+    if (next.length > MAX_RESETS_TEXT) return `${text} and ${parts.length - i} more`;
+    text = next;
+  }
+  return ascii(text);
+}
+
+/** Accents dropped (é → e), anything else outside printable ASCII as "?". */
+const ascii = (s: string) => s.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^\x20-\x7e]/g, '?');

@@ -1,9 +1,10 @@
 import { debuglog } from 'node:util';
-import type { AccountRecord, Health, HealthState, Quota } from '../state/schema.js';
+import type { AccountRecord, Health, HealthState, Quota, QuotaSample } from '../state/schema.js';
 import { effectiveHealth } from '../state/account-status.js';
 import type { EventBus } from '../state/events.js';
 import type { Store } from '../state/store.js';
 import { systemClock, type Clock } from '../state/clock.js';
+import { applyQuota } from '../state/quota-history.js';
 
 const log = debuglog('aigate:health');
 
@@ -23,7 +24,7 @@ const HEALTH_FLUSH_MS = 500;
 export class AccountHealth {
   private timer?: NodeJS.Timeout;
   private timerAt?: number;
-  private pendingQuota = new Map<string, Quota>();
+  private pendingQuota = new Map<string, { quota: Quota; samples: QuotaSample[] }>();
   private pendingHealth = new Map<string, Health>();
   private flushTimer?: NodeJS.Timeout;
 
@@ -36,8 +37,15 @@ export class AccountHealth {
       for (const a of data.accounts) {
         const h = this.pendingHealth.get(a.id);
         if (h) a.health = h;
+        const q = this.pendingQuota.get(a.id);
+        if (q) applyQuota(a, q.quota, q.samples);
       }
     });
+  }
+
+  /** The time health is judged by (the gateway's clock). */
+  now(): number {
+    return this.clock.now();
   }
 
   /** The account's health as last set here (newer than the store until the next flush). */
@@ -94,9 +102,10 @@ export class AccountHealth {
     if (next !== Infinity) this.sweepAt(next);
   }
 
+  /** The quota the upstream just reported: in memory at once (with a sample for the forecast), in the store within 30 s. */
   recordQuota(account: AccountRecord, quota: Quota): void {
-    account.quota = quota;
-    this.pendingQuota.set(account.id, quota);
+    applyQuota(account, quota);
+    this.pendingQuota.set(account.id, { quota, samples: account.quotaSamples ?? [] });
     this.flushLater(QUOTA_FLUSH_MS);
   }
 
@@ -112,7 +121,7 @@ export class AccountHealth {
       .update((data) => {
         for (const a of data.accounts) {
           const q = quota.get(a.id);
-          if (q && (a.quota?.updatedAt ?? 0) <= q.updatedAt) a.quota = q;
+          if (q) applyQuota(a, q.quota, q.samples);
           const h = health.get(a.id);
           if (h) a.health = h;
         }

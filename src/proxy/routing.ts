@@ -12,9 +12,12 @@ export interface Candidates {
  * The order in which a request tries accounts: the accounts the request is
  * bound to while they are healthy (its turn's, its parent thread's, its
  * conversation's: their prompt cache is warm and their state readable there),
- * else the preferred account, else the user's order. Accounts over the quota threshold
- * go last among the healthy for new conversations. Disabled and needs-sign-in
- * accounts are never tried; cooling ones only tell when to come back.
+ * then, with `routing: order` (the default), the preferred account and the
+ * user's order, or with `routing: soonest-reset` the account whose quota
+ * window resets first, so quota that would expire unused is spent first.
+ * Accounts over the quota threshold go last among the healthy for new
+ * conversations. Disabled and needs-sign-in accounts are never tried; cooling
+ * ones only tell when to come back.
  */
 export function candidates(
   data: Readonly<StoreData>,
@@ -34,17 +37,28 @@ export function candidates(
   }
   const sticky = options.sticky ?? [];
   const threshold = data.settings.quotaThreshold;
+  const soonest = data.settings.routing === 'soonest-reset';
+  const now = health.now();
   const rank = (a: AccountRecord) => {
     const bound = sticky.indexOf(a.id);
     if (bound >= 0) return bound - sticky.length; // before every other rank, in the order given
     if (threshold !== undefined && overThreshold(a, threshold)) return 3;
+    if (soonest) return 2;
     return a.id === data.settings.active ? 1 : 2;
   };
-  // Array.prototype.sort is stable: equal ranks keep the user's order.
-  healthy.sort((a, b) => rank(a) - rank(b));
+  const resets = new Map(soonest ? healthy.map((a) => [a.id, nextReset(a, now)]) : []);
+  // Array.prototype.sort is stable: equal ranks (and equal resets) keep the user's order.
+  healthy.sort((a, b) => rank(a) - rank(b) || (soonest ? resets.get(a.id)! - resets.get(b.id)! : 0));
   degraded.sort((a, b) => a.until - b.until);
   const ordered = [...healthy, ...degraded.map((d) => d.account)];
   return { accounts: options.failover ? ordered : ordered.slice(0, 1), earliestReset };
+}
+
+/** The earliest future reset among the account's quota windows; accounts with none known come after those with one. */
+function nextReset(account: AccountRecord, now: number): number {
+  const q = account.quota;
+  const times = [q?.primary?.resetsAt, q?.secondary?.resetsAt].filter((t): t is number => t !== undefined && t > now);
+  return times.length ? Math.min(...times) : Number.MAX_SAFE_INTEGER;
 }
 
 function overThreshold(account: AccountRecord, threshold: number): boolean {

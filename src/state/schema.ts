@@ -30,6 +30,21 @@ export interface Quota {
   updatedAt: number;
 }
 
+/** One reading of an account's used percent, kept (a few hours' worth) to measure how fast it burns. */
+export interface QuotaSample {
+  /** ms since epoch */
+  at: number;
+  primary?: number;
+  secondary?: number;
+}
+
+/** USD per million tokens. */
+export interface Price {
+  input: number;
+  cachedInput: number;
+  output: number;
+}
+
 export interface AccountRecord {
   id: string;
   name: string;
@@ -48,6 +63,10 @@ export interface AccountRecord {
   lastRefresh?: string;
   health: Health;
   quota?: Quota;
+  /** Oldest first; see `quota-history.ts`. */
+  quotaSamples?: QuotaSample[];
+  /** The user's prices for this account only, by model (a provider that prices its own way). */
+  prices?: Record<string, Price>;
   addedAt: string;
   /**
    * `local`: the provider refused remote compaction (`compaction_trigger`), so AI Gate compacts for it
@@ -71,7 +90,13 @@ export interface Settings {
   quotaThreshold?: number;
   statsRetentionDays: number;
   notifications: boolean;
+  /** How new conversations pick among healthy accounts. @default 'order' */
+  routing?: RoutingMode;
 }
+
+/** `order`: the preferred account, then the user's order; `soonest-reset`: the account whose quota window resets first. */
+export const ROUTING_MODES = ['order', 'soonest-reset'] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
 
 export interface StoreData {
   version: number;
@@ -80,6 +105,8 @@ export interface StoreData {
   settings: Settings;
   /** What `aigate proxy on` changed in config.toml, so `off` can undo exactly that. */
   proxy?: ProxyRecord;
+  /** The user's prices by model, over the shipped table (`stats/prices.json`). */
+  prices?: Record<string, Price>;
 }
 
 export const defaultData = (): StoreData => ({

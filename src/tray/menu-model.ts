@@ -4,7 +4,10 @@
  */
 import type { LanguagePref, Locale, Translate } from '../i18n/i18n.js';
 import { LOCALES, formatResetTime } from '../i18n/i18n.js';
-import { backupReason, currentState, isUsable, kindLabel, statusText, type LabelledAccount } from '../i18n/labels.js';
+import { backupReason, currentState, forecastText, isUsable, kindLabel, poolText, statusText, type LabelledAccount } from '../i18n/labels.js';
+import { accountForecast } from '../state/forecast.js';
+import { poolForecast } from '../state/pool-forecast.js';
+import type { QuotaSample } from '../state/schema.js';
 
 export type ProxyMode = 'base-url' | 'provider' | 'third-party';
 export type View = 'accounts' | 'stats' | 'mcp' | 'backups';
@@ -13,6 +16,8 @@ export type TrayIconState = 'off' | 'on' | 'exhausted';
 export interface TrayAccount extends LabelledAccount {
   id: string;
   email?: string;
+  /** For the forecast ("runs out ~15:40 at this pace"). */
+  quotaSamples?: readonly QuotaSample[];
 }
 
 export interface TrayBackup {
@@ -136,11 +141,14 @@ function accountItems(state: TrayState, t: Translate): MenuItem[] {
     return [{ id: 'no-accounts', type: 'normal', label: t('menu.noAccounts'), action: { kind: 'open', view: 'accounts' } }];
   }
   const header: MenuItem = { id: 'accounts-header', type: 'normal', label: t('menu.accountsHeader'), enabled: false };
-  return [header, ...state.accounts.map((account) => accountItem(account, state, t))];
+  const pool = poolText(poolForecast(state.accounts, state.now), state.now, state.locale, t);
+  const poolItem: MenuItem[] = pool ? [{ id: 'pool-forecast', type: 'normal', label: pool, enabled: false }] : [];
+  return [header, ...state.accounts.map((account) => accountItem(account, state, t)), ...poolItem];
 }
 
 function accountItem(account: TrayAccount, state: TrayState, t: Translate): MenuItem {
-  const status = statusText(account, state.now, state.locale, t);
+  const forecast = currentState(account, state.now) === 'ok' ? forecastText(accountForecast(account, state.now), state.now, state.locale, t) : '';
+  const status = [statusText(account, state.now, state.locale, t), forecast].filter(Boolean).join(' · ');
   // An account that needs sign-in cannot be switched to usefully; the click opens Accounts to sign in.
   const action: TrayAction =
     currentState(account, state.now) === 'needs-login' ? { kind: 'open', view: 'accounts' } : { kind: 'use-account', name: account.name };

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
-import { kindLabel, statusText } from '../i18n/labels.js';
-import { api, enc, type AccountView } from './api.js';
+import { forecastText, kindLabel, poolText, statusText } from '../i18n/labels.js';
+import { api, enc, type AccountView, type ForecastAnswer } from './api.js';
 import { AddAccount } from './account-add.js';
 import { Confirm, Empty, ErrorText, QuotaBar, Section, Switch } from './components.js';
 import { useAction, useLive, useNow, useResource } from './hooks.js';
@@ -8,11 +8,14 @@ import { useLanguage } from './i18n.js';
 
 /** Accounts: order by drag, use, enable/disable, remove, quota bars; adding lives in `AddAccount`. */
 export function AccountsView() {
-  const { t } = useLanguage();
+  const { t, locale } = useLanguage();
+  const now = useNow();
   const accounts = useResource<AccountView[]>('accounts');
+  const forecast = useResource<ForecastAnswer>('forecast');
   const action = useAction();
   const [dragging, setDragging] = useState<string>();
-  useLive(['accounts-changed', 'account-state', 'failover', 'exhausted'], () => void accounts.reload());
+  useLive(['accounts-changed', 'account-state', 'failover', 'exhausted'], () => void Promise.all([accounts.reload(), forecast.reload()]));
+  const pool = poolText(forecast.data?.pool, now, locale, t);
 
   const list = accounts.data ?? [];
   const change = (fn: () => Promise<unknown>) => action.run(async () => {
@@ -54,6 +57,11 @@ export function AccountsView() {
             />
           ))}
         </ol>
+        {pool ? (
+          <p class="hint forecast" data-testid="pool-forecast">
+            {pool}
+          </p>
+        ) : null}
       </Section>
       <AddAccount onAdded={() => void accounts.reload()} />
     </>
@@ -152,6 +160,11 @@ function AccountRow(props: RowProps) {
         ) : null}
         {primary ? <QuotaBar label={t('ui.quota.fiveHour')} usedPercent={primary.usedPercent} resetsAt={primary.resetsAt} now={now} /> : null}
         {secondary ? <QuotaBar label={t('ui.quota.week')} usedPercent={secondary.usedPercent} resetsAt={secondary.resetsAt} now={now} /> : null}
+        {state === 'ok' && forecastText(account.forecast, now, locale, t) ? (
+          <div class="hint forecast" data-testid="forecast">
+            {forecastText(account.forecast, now, locale, t)}
+          </div>
+        ) : null}
         {confirming ? (
           <Confirm
             message={t('ui.accounts.removeConfirm', { name: account.name })}

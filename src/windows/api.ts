@@ -51,4 +51,4 @@ export const api = {
 
 export const enc = encodeURIComponent;
 
-export type { AccountView, QuotaWindowView, RecentRecord, StatsAnswer, StatsRow } from '../admin/answers.js';
+export type { AccountView, ForecastAnswer, QuotaWindowView, RecentRecord, StatsAnswer, StatsRow } from '../admin/answers.js';

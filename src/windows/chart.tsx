@@ -12,11 +12,12 @@ export const PALETTE = ['#0a84ff', '#30b158', '#ff9f0a', '#bf5af2', '#ff375f', '
 
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
 
-/** 1, 2, 5, 10, 20, 50 … — whole steps only, since every series counts things. */
+/** 1, 2, 5, 10, 20, 50 … — whole steps for series that count things; money steps down to a cent. */
 const WHOLE_STEPS = Array.from({ length: 30 }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3));
+const CENT_STEPS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, ...WHOLE_STEPS];
 
 /** A small uPlot line chart over time (`times` in ms); rebuilt when the series change, resized with its box. */
-export function Chart(props: { title: string; times: number[]; series: ChartSeries[]; height?: number; format?(n: number): string; time(at: number): string }) {
+export function Chart(props: { title: string; times: number[]; series: ChartSeries[]; height?: number; money?: boolean; format?(n: number): string; time(at: number): string }) {
   const box = useRef<HTMLDivElement>(null);
   // The axis labels read the newest formatters (language may change) without rebuilding the chart.
   const labels = useRef(props);
@@ -32,10 +33,10 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
         height: props.height ?? 100,
         legend: { show: props.series.length > 1, live: false },
         cursor: { drag: { x: false, y: false }, points: { size: 5 } },
-        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(props.money ? 0.01 : 1, max)] } },
         axes: [
           { ...axis, size: 22, space: 64, values: (_u, ticks) => ticks.map((t) => labels.current.time(t * 1000)) },
-          { ...axis, size: 36, space: 24, incrs: WHOLE_STEPS, values: (_u, ticks) => ticks.map(format) },
+          { ...axis, size: props.money ? 44 : 36, space: 24, incrs: props.money ? CENT_STEPS : WHOLE_STEPS, values: (_u, ticks) => ticks.map(format) },
         ],
         series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 1.5, points: { show: false }, fill: props.series.length === 1 ? `${PALETTE[0]}22` : undefined }))],
       },
@@ -48,7 +49,7 @@ export function Chart(props: { title: string; times: number[]; series: ChartSeri
       resize.disconnect();
       plot.destroy();
     };
-  }, [props.times, props.series, props.height]);
+  }, [props.times, props.series, props.height, props.money]);
   return (
     <figure class="chart" aria-label={props.title}>
       <figcaption>{props.title}</figcaption>

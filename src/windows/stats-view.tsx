@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { formatUsd } from '../i18n/i18n.js';
 import { api, enc, type RecentRecord, type StatsAnswer, type StatsRow } from './api.js';
 import { Chart, type ChartSeries } from './chart.js';
 import { Empty, ErrorText, Section } from './components.js';
+import { Breakdown, Recent } from './stats-tables.js';
 import { useLive, useResource } from './hooks.js';
 import { useLanguage } from './i18n.js';
 
@@ -30,7 +32,7 @@ function failoversOf(series: Series, key: string): number[] {
   return counts;
 }
 
-/** Requests, tokens and failovers over time per account or model, a breakdown table, and the newest requests. */
+/** Requests, tokens, cost and failovers over time per account or model, a breakdown table, and the newest requests. */
 export function StatsView() {
   const { t, locale } = useLanguage();
   const [range, setRange] = useState<Range>('24h');
@@ -74,9 +76,14 @@ export function StatsView() {
     if (!series) return undefined;
     const of = (pick: (r: StatsRow) => number): ChartSeries[] => series.perKey.map(({ key, rows }) => ({ label: key, values: rows.map(pick) }));
     const failovers = split === 'account' && keys.length ? series.perKey.map(({ key }) => ({ label: key, values: failoversOf(series, key) })) : of((r) => r.failovers);
-    return { requests: of((r) => r.requests), tokens: of((r) => r.totalTokens), failovers };
+    return { requests: of((r) => r.requests), tokens: of((r) => r.totalTokens), cost: of((r) => r.costUsd), failovers };
   }, [series]);
   const total = summary.data?.total;
+  const usd = (n: number) => formatUsd(n, locale);
+  // Axis labels are short: "$10", "$0.05".
+  const usdAxis = useMemo(() => new Intl.NumberFormat(locale, { style: 'currency', currency: 'USD', notation: 'compact', minimumFractionDigits: 0, maximumFractionDigits: 2 }), [locale]);
+  // All of it through ChatGPT accounts: the tile says it is the API equivalent, not a bill.
+  const allApi = !!total && total.apiEquivalentUsd > 0 && total.apiEquivalentUsd === total.costUsd;
 
   return (
     <>
@@ -88,16 +95,28 @@ export function StatsView() {
       {summary.data && !summary.data.recording ? <p class="hint">{t('ui.stats.notRecording')}</p> : null}
       {total ? (
         <div class="tiles" data-testid="stats-tiles">
+          <Tile label={allApi ? t('ui.stats.costApi') : t('ui.stats.cost')} value={usd(total.costUsd)} testid="tile-cost" />
           <Tile label={t('ui.stats.requests')} value={compact.format(total.requests)} testid="tile-requests" />
           <Tile label={t('ui.stats.tokens')} value={compact.format(total.totalTokens)} testid="tile-tokens" />
           <Tile label={t('ui.stats.failovers')} value={compact.format(total.failovers)} testid="tile-failovers" />
           <Tile label={t('ui.stats.errors')} value={compact.format(total.errors)} testid="tile-errors" />
         </div>
       ) : null}
+      {total && total.apiEquivalentUsd > 0 ? (
+        <p class="hint" data-testid="cost-api">
+          {t('ui.stats.apiEquivalent', { cost: usd(total.apiEquivalentUsd) })}
+        </p>
+      ) : null}
+      {total?.unpricedRequests ? (
+        <p class="hint" data-testid="cost-unpriced">
+          {t('ui.stats.unpriced', { count: total.unpricedRequests, models: total.unpricedModels.join(', ') })}
+        </p>
+      ) : null}
       {series && charts ? (
         <div class="charts">
           <Chart title={t('ui.stats.requests')} times={series.times} series={charts.requests} time={tick} format={(n) => compact.format(n)} />
           <Chart title={t('ui.stats.tokens')} times={series.times} series={charts.tokens} time={tick} format={(n) => compact.format(n)} />
+          <Chart title={t('ui.stats.cost')} times={series.times} series={charts.cost} time={tick} format={(n) => usdAxis.format(n)} money />
           <Chart title={t('ui.stats.failovers')} times={series.times} series={charts.failovers} time={tick} format={(n) => compact.format(n)} />
         </div>
       ) : null}
@@ -129,69 +148,5 @@ function Tile(props: { label: string; value: string; testid: string }) {
       <span class="tile-value">{props.value}</span>
       <span class="tile-label">{props.label}</span>
     </div>
-  );
-}
-
-function Breakdown(props: { rows: StatsRow[]; format(n: number): string }) {
-  const { t } = useLanguage();
-  return (
-    <table class="table breakdown" data-testid="breakdown">
-      <thead>
-        <tr>
-          <th />
-          <th class="num">{t('ui.stats.requests')}</th>
-          <th class="num">{t('ui.stats.tokens')}</th>
-          <th class="num">{t('ui.stats.failoversShort')}</th>
-          <th class="num">{t('ui.stats.ttfb')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.rows.map((r) => (
-          <tr key={r.key}>
-            <td class="key" title={r.key}>
-              {r.key}
-            </td>
-            <td class="num">{props.format(r.requests)}</td>
-            <td class="num">{props.format(r.totalTokens)}</td>
-            <td class="num">{props.format(r.failovers)}</td>
-            <td class="num">{r.ttfbP50 === undefined ? '–' : `${Math.round(r.ttfbP50)} ms`}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** Newest first, as the API answers. */
-function Recent(props: { records: RecentRecord[]; format(n: number): string }) {
-  const { t, locale } = useLanguage();
-  const time = useMemo(() => new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }), [locale]);
-  if (!props.records.length) return <Empty>{t('ui.stats.noRecent')}</Empty>;
-  return (
-    <table class="table recent" data-testid="recent">
-      <thead>
-        <tr>
-          <th>{t('ui.stats.time')}</th>
-          <th>{t('ui.stats.account')}</th>
-          <th>{t('ui.stats.model')}</th>
-          <th class="num">{t('ui.stats.status')}</th>
-          <th class="num">{t('ui.stats.tokens')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {props.records.map((r, i) => (
-          <tr key={`${r.at}-${i}`} data-error={(r.status ?? 0) >= 400 ? 'true' : undefined}>
-            <td>{time.format(r.at)}</td>
-            <td class="key" title={r.hops?.length ? r.hops.map((h) => `${h.account}: ${h.reason}`).join(', ') : undefined}>
-              {r.account ?? '–'}
-              {r.hops?.length ? <span class="hops"> ↻{r.hops.length}</span> : null}
-            </td>
-            <td class="key">{r.model ?? '–'}</td>
-            <td class="num">{r.status}</td>
-            <td class="num">{r.usage ? props.format(r.usage.totalTokens) : '–'}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }

@@ -1,4 +1,5 @@
 import got from 'got';
+import { applyQuota } from '../quota-history.js';
 import type { AccountRecord, Quota, QuotaWindow } from '../schema.js';
 import type { Store } from '../store.js';
 import type { TokenSource } from './tokens.js';
@@ -105,7 +106,7 @@ export async function fetchUsage(input: { store: Store; tokens: TokenSource; bac
   const report = usageReport(body, (input.now ?? Date.now)());
   await input.store.update((data) => {
     const a = data.accounts.find((x) => x.id === account.id);
-    if (a && (a.quota?.updatedAt ?? 0) <= report.quota.updatedAt) a.quota = report.quota;
+    if (a) applyQuota(a, report.quota);
   });
   return report;
 }

@@ -1,4 +1,5 @@
 import type { RequestRecord } from '../events.js';
+import { costUsd, type PriceBook } from './prices.js';
 import type { StatLine } from './records.js';
 
 export const GROUPINGS = ['account', 'model', 'day', 'hour'] as const;
@@ -19,6 +20,14 @@ export interface StatsRow {
   outputTokens: number;
   reasoningTokens: number;
   totalTokens: number;
+  /** What the priced requests cost, USD (see `prices.ts`). */
+  costUsd: number;
+  /** The part of `costUsd` used through ChatGPT accounts: what that usage would cost on the API, not a bill. */
+  apiEquivalentUsd: number;
+  /** Requests with token usage whose model has no price: not counted in `costUsd`, never taken as free. */
+  unpricedRequests: number;
+  /** Their models, e.g. to say which price to set. */
+  unpricedModels: string[];
   bytes: number;
   ttfbP50?: number;
   ttfbP95?: number;
@@ -48,7 +57,23 @@ const dayKey = (start: number) => {
 const hourKey = (start: number) => `${dayKey(start)} ${pad(new Date(start).getHours())}:00`;
 
 function emptyRow(key: string, start?: number): StatsRow {
-  return { key, start, requests: 0, errors: 0, failovers: 0, inputTokens: 0, cachedTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0, bytes: 0 };
+  return {
+    key,
+    start,
+    requests: 0,
+    errors: 0,
+    failovers: 0,
+    inputTokens: 0,
+    cachedTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+    totalTokens: 0,
+    costUsd: 0,
+    apiEquivalentUsd: 0,
+    unpricedRequests: 0,
+    unpricedModels: [],
+    bytes: 0,
+  };
 }
 
 export function isError(r: RequestRecord): boolean {
@@ -63,11 +88,18 @@ function percentile(sorted: number[], p: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** Sums of many small floats drift; rows carry micro-dollars, which is finer than any price. */
+const usd = (v: number) => Math.round(v * 1e6) / 1e6;
+
 class Bucket {
   row: StatsRow;
   ttfb: number[] = [];
   total: number[] = [];
-  constructor(key: string, start?: number) {
+  constructor(
+    key: string,
+    start: number | undefined,
+    private readonly book: PriceBook | undefined,
+  ) {
     this.row = emptyRow(key, start);
   }
   add(r: RequestRecord): void {
@@ -81,6 +113,16 @@ class Bucket {
       row.outputTokens += r.usage.outputTokens;
       row.reasoningTokens += r.usage.reasoningTokens;
       row.totalTokens += r.usage.totalTokens;
+      const price = this.book?.price(r.account, r.model);
+      if (price) {
+        const cost = costUsd(r.usage, price);
+        row.costUsd += cost;
+        if (this.book!.apiEquivalent(r.account)) row.apiEquivalentUsd += cost;
+      } else {
+        row.unpricedRequests++;
+        const model = r.model ?? '(unknown)';
+        if (!row.unpricedModels.includes(model)) row.unpricedModels.push(model);
+      }
     }
     if (r.ttfbMs !== undefined) this.ttfb.push(r.ttfbMs);
     this.total.push(r.totalMs);
@@ -89,19 +131,20 @@ class Bucket {
     const up = (a: number[]) => a.sort((x, y) => x - y);
     up(this.ttfb);
     up(this.total);
-    return { ...this.row, ttfbP50: percentile(this.ttfb, 50), ttfbP95: percentile(this.ttfb, 95), totalP50: percentile(this.total, 50), totalP95: percentile(this.total, 95) };
+    return { ...this.row, costUsd: usd(this.row.costUsd), apiEquivalentUsd: usd(this.row.apiEquivalentUsd), ttfbP50: percentile(this.ttfb, 50), ttfbP95: percentile(this.ttfb, 95), totalP50: percentile(this.total, 50), totalP95: percentile(this.total, 95) };
   }
 }
 
 /**
  * Sums request lines into rows per account, model, local day or local hour,
- * plus a total. Day and hour rows are contiguous from `since` to `until`, so a
+ * plus a total, priced by `book` (without one, every request with usage is
+ * unpriced). Day and hour rows are contiguous from `since` to `until`, so a
  * chart shows quiet hours as zero rather than skipping them.
  */
-export function aggregate(lines: StatLine[], by: Grouping, range: { since: number; until: number }): { rows: StatsRow[]; total: StatsRow } {
+export function aggregate(lines: StatLine[], by: Grouping, range: { since: number; until: number }, book?: PriceBook): { rows: StatsRow[]; total: StatsRow } {
   const buckets = new Map<string, Bucket>();
-  const bucket = (key: string, start?: number) => buckets.get(key) ?? buckets.set(key, new Bucket(key, start)).get(key)!;
-  const total = new Bucket('total');
+  const bucket = (key: string, start?: number) => buckets.get(key) ?? buckets.set(key, new Bucket(key, start, book)).get(key)!;
+  const total = new Bucket('total', undefined, book);
   const timeKey = (at: number) => {
     const start = by === 'day' ? dayStart(at) : hourStart(at);
     return { key: by === 'day' ? dayKey(start) : hourKey(start), start };
