@@ -5,6 +5,7 @@ import type { EventBus } from '../state/events.js';
 import type { Store } from '../state/store.js';
 import type { AccountHealth } from './health.js';
 import type { ProviderUrls } from './providers.js';
+import type { Upstream } from './upstream.js';
 
 /** What the gateway's routes run on; the launcher builds it once. */
 export interface GatewayDeps {
@@ -15,6 +16,8 @@ export interface GatewayDeps {
   conversations: Conversations;
   tokens: TokenSource;
   urls: ProviderUrls;
+  /** Sends each account's requests directly or through its proxy. */
+  upstream: Upstream;
   /** No response headers (or, for a stream, no first event) within this long moves on. */
   headersTimeoutMs: number;
 }

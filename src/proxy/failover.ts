@@ -11,7 +11,7 @@ import { errorObject, limitVerdict, quotaFromHeaders } from './quota.js';
 import { isEventStream, peekFirstEvent, relay, writeBuffered } from './relay.js';
 import { stripAccountState, type RequestBody } from './request-body.js';
 import { candidates } from './routing.js';
-import { readSmall, send, UpstreamError } from './upstream.js';
+import { readSmall, UpstreamError } from './upstream.js';
 
 const log = debuglog('aigate:proxy');
 
@@ -89,7 +89,7 @@ export async function forward(req: IncomingMessage, res: ServerResponse, deps: G
       }
       let up: IncomingMessage;
       try {
-        up = await send(target, { method: request.method, body: payload, signal: abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
+        up = await deps.upstream.send(account, target, { method: request.method, body: payload, signal: abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
       } catch (err) {
         if (abort.signal.aborted) return 'done';
         const reason = err instanceof UpstreamError && err.kind === 'timeout' ? 'timeout' : 'connection';

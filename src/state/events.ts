@@ -61,6 +61,15 @@ export interface TokenRefreshEvent {
   reason?: string;
 }
 
+/** A request that went through a proxy failed to get an answer (refused, unreachable, credentials). */
+export interface ProxyErrorEvent {
+  at: number;
+  account: string;
+  /** The proxy, password masked. */
+  proxy: string;
+  message: string;
+}
+
 export interface TokenUsage {
   inputTokens: number;
   cachedTokens: number;
@@ -76,6 +85,7 @@ export interface GatewayEvents {
   request: [RequestRecord];
   'accounts-changed': [];
   'token-refresh': [TokenRefreshEvent];
+  'proxy-error': [ProxyErrorEvent];
 }
 
 /** The in-process bus that the tray, statistics and `aigate serve`'s log subscribe to. */

@@ -4,6 +4,7 @@
  * `store.ts` reads and writes it; `accounts.ts` changes accounts through it.
  */
 import type { ProxyRecord } from './codex/proxy-record.js';
+import type { AccountProxy, ProxySetting } from './net/proxy-url.js';
 
 export type AccountKind = 'official' | 'third-party';
 export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
@@ -49,6 +50,8 @@ export interface AccountRecord {
   health: Health;
   quota?: Quota;
   addedAt: string;
+  /** How this account reaches its upstream; absent: `settings.upstreamProxy`. A password lives only sealed. */
+  upstreamProxy?: AccountProxy;
 }
 
 export type Credentials =
@@ -66,6 +69,8 @@ export interface Settings {
   quotaThreshold?: number;
   statsRetentionDays: number;
   notifications: boolean;
+  /** Upstream requests' proxy: absent means `system` (the OS settings in the tray, the environment headless). */
+  upstreamProxy?: ProxySetting;
 }
 
 export interface StoreData {
