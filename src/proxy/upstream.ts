@@ -100,11 +100,12 @@ export function send(target: UpstreamTarget, options: SendOptions): Promise<Inco
 }
 
 function proxyRefusal(where: string, status: number, proxy: string): UpstreamError {
+  // Proxies answer a missing or wrong password with 407, some (tinyproxy) a wrong one with 401.
   const why =
-    status === 407
+    status === 407 || status === 401
       ? proxy.includes('@')
-        ? 'the proxy refused its user name and password (407)'
-        : 'the proxy asks for credentials (407): give them as user:password@ in the proxy URL'
+        ? `the proxy refused its user name and password (HTTP ${status})`
+        : `the proxy asks for credentials (HTTP ${status}): give them as user:password@ in the proxy URL`
       : `the proxy refused the connection (HTTP ${status})`;
   return new UpstreamError('connection', `${where}: ${why}`, proxy);
 }

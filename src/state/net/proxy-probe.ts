@@ -28,12 +28,12 @@ export function probeRoute(url: URL, route: Route, timeoutMs = TIMEOUT_MS): Prom
     const req = lib.request(new URL('/', url), { method: 'HEAD', agent: route.agent, headers: { 'user-agent': 'aigate doctor' } });
     const timer = setTimeout(() => done(false, `no answer through the proxy within ${timeoutMs / 1000} s`), timeoutMs);
     req.once('proxyConnect', (answer: { statusCode?: number; statusText?: string }) => {
-      if (answer.statusCode === 407) done(false, credentialsProblem(route));
+      if (answer.statusCode === 407 || answer.statusCode === 401) done(false, credentialsProblem(route, answer.statusCode));
       else if (answer.statusCode && answer.statusCode !== 200) done(false, `the proxy refused to open a tunnel to ${url.host} (HTTP ${answer.statusCode}${answer.statusText ? ` ${answer.statusText}` : ''})`);
     });
     req.once('response', (res) => {
       res.resume();
-      if (res.statusCode === 407) done(false, credentialsProblem(route));
+      if (res.statusCode === 407) done(false, credentialsProblem(route, 407));
       else done(true, `reaches ${url.host} (HTTP ${res.statusCode} from the upstream)`);
     });
     req.once('error', (err: NodeJS.ErrnoException) => done(false, `cannot reach ${url.host} through it: ${err.code ?? err.message}`));
@@ -41,5 +41,5 @@ export function probeRoute(url: URL, route: Route, timeoutMs = TIMEOUT_MS): Prom
   });
 }
 
-const credentialsProblem = (route: Route) =>
-  route.proxy?.includes('@') ? 'the proxy refused its user name and password (407)' : 'the proxy asks for a user name and password (407)';
+const credentialsProblem = (route: Route, status: number) =>
+  route.proxy?.includes('@') ? `the proxy refused its user name and password (HTTP ${status})` : `the proxy asks for a user name and password (HTTP ${status})`;
