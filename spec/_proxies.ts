@@ -54,7 +54,9 @@ export async function hostsFile(dir: string, names: string[]): Promise<string> {
 
 /** `command` in a mount namespace of its own where /etc/hosts is `hosts` (when given). */
 export function spawnWithHosts(command: string[], hosts: string | undefined, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const [cmd, ...args] = hosts ? ['unshare', '-m', 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, ...command] : command;
+  // A mount namespace needs root, or a user namespace of its own (`-r`) for everyone else.
+  const unshare = process.getuid?.() === 0 ? ['unshare', '-m'] : ['unshare', '-rm'];
+  const [cmd, ...args] = hosts ? [...unshare, 'sh', '-c', 'mount --bind "$0" /etc/hosts && exec "$@"', hosts, ...command] : command;
   return spawn(cmd!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
