@@ -3,7 +3,7 @@ import type { Store } from './store.js';
 import type { Vault } from './secrets.js';
 import { chatgptClaims, loginClaims } from './auth/jwt.js';
 import { UserError } from './user-error.js';
-import { proxyChoice, showProxy, type AccountProxy } from './net/proxy-url.js';
+import { proxyChoice, showProxy, urlOrNothing, type AccountProxy } from './net/proxy-url.js';
 import type { AccountRecord, Credentials, StoreData } from './schema.js';
 
 export class AccountError extends UserError {}
@@ -25,13 +25,8 @@ export function checkName(name: string): string {
 
 /** A third-party base URL: http(s) only, no credentials, no query or fragment, no control characters. */
 export function checkBaseUrl(input: string): string {
-  let url: URL;
-  try {
-    if (CONTROL.test(input)) throw new Error('control characters');
-    url = new URL(input);
-  } catch {
-    throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
-  }
+  const url = urlOrNothing(input);
+  if (!url) throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new AccountError(`base URL must be http:// or https://, not ${url.protocol}`);
   }

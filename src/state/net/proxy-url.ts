@@ -23,15 +23,20 @@ export type AccountProxy = 'direct' | StoredProxy;
 // eslint-disable-next-line no-control-regex -- control characters are what this refuses
 const CONTROL = /[\s\x00-\x1f\x7f]/;
 
+/** `input` as a URL, or undefined when it is none or carries whitespace or control characters. */
+export function urlOrNothing(input: string): URL | undefined {
+  if (CONTROL.test(input)) return undefined;
+  try {
+    return new URL(input);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Checks a proxy URL; the message never repeats the input, which may hold a password. */
 export function parseProxyUrl(input: string): URL {
-  let url: URL;
-  try {
-    if (CONTROL.test(input)) throw new Error('control characters');
-    url = new URL(input);
-  } catch {
-    throw new UserError('the proxy is not a URL; give it as http://host:port, https://…, socks5://… or socks5h://… (optionally user:password@host)');
-  }
+  const url = urlOrNothing(input);
+  if (!url) throw new UserError('the proxy is not a URL; give it as http://host:port, https://…, socks5://… or socks5h://… (optionally user:password@host)');
   if (!(PROXY_SCHEMES as readonly string[]).includes(url.protocol)) {
     throw new UserError(`a proxy must be http://, https://, socks5:// or socks5h://, not ${url.protocol}//`);
   }
