@@ -24,7 +24,9 @@ function forwardable(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeader
 }
 
 const server = http.createServer((req, res) => {
-  const up = lib.request({ host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: forwardable(req.headers), agent }, (upRes) => {
+  // `protocol` matters to a proxy agent: without it, it tells https from http by the call stack, which a socket
+  // freed later no longer shows, so the tunnel went back to the wrong pool and every request opened a new one.
+  const up = lib.request({ protocol: upstream.protocol, host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: forwardable(req.headers), agent }, (upRes) => {
     res.writeHead(upRes.statusCode ?? 502, forwardable(upRes.headers));
     upRes.pipe(res);
   });
