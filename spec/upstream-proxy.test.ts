@@ -6,7 +6,7 @@ import { maskProxyUrl, parseProxyUrl, proxyChoice } from '../src/state/net/proxy
 import { isLoopback, proxyFromEnv } from '../src/state/net/proxy-env.js';
 import { parsePacAnswer } from '../src/state/net/system-proxy.js';
 import { UpstreamNet } from '../src/state/net/upstream-net.js';
-import { ensureBuilt, filesContaining, openState, runCli, tempHome } from './_helpers.js';
+import { addProvider, ensureBuilt, filesContaining, openState, postResponses, runCli, startGateway, tempHome, turn } from './_helpers.js';
 
 const u = (s: string) => new URL(s);
 
@@ -95,6 +95,22 @@ describe("Electron's proxy answers", () => {
     assert.equal(a.proxy, 'http://os-proxy:3128');
     assert.equal(a.agent, (await net.route(u('https://other.example/y'))).agent, 'one agent per proxy URL, not per request');
     net.close();
+  });
+});
+
+describe('a proxy the environment names in a form AI Gate cannot use', () => {
+  it('fails the request over with a message naming the variables, and no connection is tried', async () => {
+    const home = await tempHome();
+    const env = { ...home.env, HTTPS_PROXY: 'socks4://old-proxy:1080' };
+    const gw = await startGateway({ ...home, env }, { env });
+    await addProvider(gw, 'far', 'https://api.provider.invalid/v1');
+    const events: { account: string; message: string }[] = [];
+    gw.bus.on('proxy-error', (e) => events.push(e));
+    const res = await postResponses(gw.base, turn('hi'));
+    assert.equal(res.status, 502);
+    assert.equal(events.length, 1);
+    assert.equal(events[0]!.account, 'far');
+    assert.match(events[0]!.message, /HTTPS_PROXY\/https_proxy or ALL_PROXY\) is not usable: a proxy must be http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\/, not socks4:/);
   });
 });
 

@@ -52,7 +52,10 @@ export class Upstream {
     try {
       route = await this.net.route(target.url, account);
     } catch (err) {
-      throw new UpstreamError('connection', `${target.url.host}: ${(err as Error).message}`);
+      // A proxy named in a form AI Gate cannot use (say HTTPS_PROXY=socks4://…): said once per request, as a proxy failure.
+      const failure = new UpstreamError('connection', `${target.url.host}: ${(err as Error).message}`, 'the configured proxy');
+      this.bus.emit('proxy-error', { at: this.clock.now(), account: account.name, proxy: failure.proxy!, message: failure.message });
+      throw failure;
     }
     if (!route.agent) return send(target, options);
     try {
