@@ -129,7 +129,7 @@ describe('admin API', async () => {
   });
 
   it('reads and changes settings', async () => {
-    assert.deepEqual((await api('GET', '/settings')).json, { failover: true, quotaThreshold: null, notifications: true, statsRetentionDays: 90, routing: 'order' });
+    assert.deepEqual((await api('GET', '/settings')).json, { failover: true, quotaThreshold: null, notifications: true, statsRetentionDays: 90, routing: 'order', upstreamProxy: 'system' });
     const changed = await api('PATCH', '/settings', { quotaThreshold: 90, notifications: false });
     assert.equal(changed.json.quotaThreshold, 90);
     assert.equal(gw.store.data.settings.notifications, false);
@@ -138,6 +138,35 @@ describe('admin API', async () => {
     assert.equal(bad.status, 400);
     assert.match(bad.json.error.message, /statsRetentionDays/);
     await api('PATCH', '/settings', { notifications: true });
+  });
+
+  it('keeps an upstream proxy password sealed and shows it masked; a bad proxy changes nothing', async () => {
+    const set = await api('PATCH', '/settings', { upstreamProxy: 'http://proxy-user:admin-proxy-pass@127.0.0.1:3128' });
+    assert.equal(set.status, 200);
+    assert.equal(set.json.upstreamProxy, 'http://proxy-user:***@127.0.0.1:3128');
+    assert.doesNotMatch(JSON.stringify(gw.store.data), /admin-proxy-pass/);
+    const bad = await api('PATCH', '/settings', { upstreamProxy: 'ftp://proxy-user:other-pass@h:21', failover: false });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json.error.message, /http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\//);
+    assert.doesNotMatch(bad.text, /other-pass/);
+    assert.equal(gw.store.data.settings.failover, true, 'nothing of a refused change is kept');
+    assert.equal((await api('GET', '/settings')).json.upstreamProxy, 'http://proxy-user:***@127.0.0.1:3128');
+    assert.equal((await api('PATCH', '/settings', { upstreamProxy: 'system' })).json.upstreamProxy, 'system');
+    assert.equal(gw.store.data.settings.upstreamProxy, undefined);
+  });
+
+  it('edits an account: name, base URL and its own proxy, masked in every answer', async () => {
+    const edited = await api('PATCH', '/accounts/beta', { upstreamProxy: 'socks5h://u:acct-proxy-pass@127.0.0.1:1080' });
+    assert.equal(edited.status, 200, edited.text);
+    assert.equal(edited.json.upstreamProxy, 'socks5h://u:***@127.0.0.1:1080');
+    assert.doesNotMatch((await api('GET', '/accounts')).text, /acct-proxy-pass/);
+    const renamed = await api('PATCH', '/accounts/beta', { name: 'beta2' });
+    assert.equal(renamed.json.name, 'beta2');
+    const taken = await api('PATCH', '/accounts/beta2', { name: 'alpha' });
+    assert.equal(taken.status, 409);
+    const back = await api('PATCH', '/accounts/beta2', { name: 'beta', upstreamProxy: 'default' });
+    assert.equal(back.json.upstreamProxy, 'default');
+    assert.equal(gw.store.data.accounts.find((a) => a.name === 'beta')!.upstreamProxy, undefined);
   });
 
   it('reports status', async () => {

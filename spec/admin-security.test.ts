@@ -107,7 +107,15 @@ describe('admin API security', async () => {
     bodies.push((await request(gw, 'POST', '/aigate/api/accounts', { body: `{"name":"delta","apiKey":"${apiKey}"` })).text);
     bodies.push((await request(gw, 'POST', '/aigate/api/accounts/import', { body: { authFile } })).text);
     bodies.push((await request(gw, 'POST', '/aigate/api/login-links')).text);
+    // Proxy passwords: set, echoed back, refused in a bad URL, and read again.
+    const proxyPass = 'proxy-SECRET-5e6f7a8b';
+    bodies.push((await request(gw, 'PATCH', '/aigate/api/settings', { body: { upstreamProxy: `http://px:${proxyPass}@127.0.0.1:3128` } })).text);
+    bodies.push((await request(gw, 'PATCH', '/aigate/api/settings', { body: { upstreamProxy: `http://px:${proxyPass}@127.0.0.1:3128/bad-path` } })).text);
+    bodies.push((await request(gw, 'PATCH', `/aigate/api/accounts/${gw.store.data.accounts[0]!.name}`, { body: { upstreamProxy: `socks5h://px:${proxyPass}@127.0.0.1:1080` } })).text);
+    bodies.push((await request(gw, 'GET', '/aigate/api/settings')).text, (await request(gw, 'GET', '/aigate/api/status')).text);
     bodies.push((await request(gw, 'GET', '/aigate/api/accounts')).text);
+    assert.match(bodies.at(-1)!, /socks5h:\/\/px:\*\*\*@127\.0\.0\.1:1080/);
+    secrets.push(proxyPass, ...gw.store.data.accounts.flatMap((a) => (typeof a.upstreamProxy === 'object' && a.upstreamProxy.sealed ? [a.upstreamProxy.sealed] : [])));
     secrets.push('sk-gamma-SECRET-99887766', ...gw.store.data.accounts.map((a) => a.secret));
     bodies.push(await firstEventChunk());
     for (const secret of secrets) {

@@ -12,12 +12,15 @@ import { Affinity } from './proxy/affinity.js';
 import { AccountHealth } from './proxy/health.js';
 import type { ListenAddress } from './proxy/listen-address.js';
 import { DEFAULT_CHATGPT_BASE_URL } from './proxy/providers.js';
+import { Upstream } from './proxy/upstream.js';
 import { startTokenRefresh } from './state/auth/refresh-scheduler.js';
 import type { TokenSource } from './state/auth/tokens.js';
 import { systemClock, type Clock } from './state/clock.js';
 import { Compactions } from './state/compactions.js';
 import { Conversations } from './state/conversations.js';
 import { EventBus } from './state/events.js';
+import type { SystemProxyResolver } from './state/net/system-proxy.js';
+import { UpstreamNet } from './state/net/upstream-net.js';
 import { resolvePaths, type Paths } from './state/paths.js';
 import { Vault, type Keychain } from './state/secrets.js';
 import { StatsRecorder } from './state/stats/records.js';
@@ -37,6 +40,11 @@ export interface LaunchOptions {
   admin?: AdminOptions;
   /** How long request records wait in memory before they are written. @default 1000 */
   statsFlushMs?: number;
+  /**
+   * The OS proxy settings for `upstreamProxy: system` (the tray passes Electron's
+   * `session.resolveProxy`); absent: the environment (`HTTPS_PROXY`, `NO_PROXY`, …).
+   */
+  systemProxy?: SystemProxyResolver;
 }
 
 export interface RunningGateway extends GatewayDeps, AdminHost {
@@ -57,7 +65,8 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
   await conversations.load();
   const compactions = new Compactions(paths, vault, clock);
   await compactions.load();
-  const refresh = options.tokens ? undefined : startTokenRefresh({ paths, store, vault, bus, env, clock, onNeedsLogin: (a, why) => health.needsLogin(a, why) });
+  const net = new UpstreamNet({ store, vault, env, clock, system: options.systemProxy });
+  const refresh = options.tokens ? undefined : startTokenRefresh({ paths, store, vault, bus, env, clock, net, onNeedsLogin: (a, why) => health.needsLogin(a, why) });
   const deps: GatewayDeps = {
     store,
     bus,
@@ -68,12 +77,13 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
     affinity: new Affinity(conversations),
     tokens: options.tokens ? options.tokens(vault, store, bus) : refresh!.tokens,
     urls: { chatgptBaseUrl: env.AIGATE_CHATGPT_BASE_URL || DEFAULT_CHATGPT_BASE_URL },
+    upstream: new Upstream(net, bus, clock),
     headersTimeoutMs: Number(env.AIGATE_HEADERS_TIMEOUT_MS) || 60_000,
   };
   store.watch(() => bus.emit('accounts-changed'));
   health.sweep();
   const stats = env.AIGATE_STATS === 'off' ? undefined : startStats(paths, store, bus, clock, options.statsFlushMs);
-  const running = { ...deps, paths, vault, stats, env, gatewayUrl: () => running.gateway.url } as RunningGateway;
+  const running = { ...deps, paths, vault, stats, env, net, gatewayUrl: () => running.gateway.url } as RunningGateway;
   running.admin = await adminApi(running, options.admin);
   running.gateway = await startGateway(deps, options.address, [running.admin.middleware, ...(options.extra?.(running) ?? [])]);
   running.stop = async (drainMs?: number) => {
@@ -81,6 +91,7 @@ export async function launchGateway(options: LaunchOptions): Promise<RunningGate
     await running.gateway.close(drainMs);
     await refresh?.stop();
     health.close();
+    net.close();
     store.close();
     await Promise.all([health.flush(), conversations.save(), stats?.stop()]);
     await store.idle();

@@ -2,7 +2,8 @@
  * `npm run bench`: AI Gate's relay cost against direct-to-upstream, a minimal
  * node:http pipe proxy and the same proxy on got streams — in one run,
  * interleaved, on loopback — plus a 200 MB stream (RSS must stay flat) and the
- * failover hop. Prints tables and the issues' targets, and writes
+ * failover hop, and the relay through a local HTTP CONNECT proxy (AI Gate and
+ * the pipe proxy each through tinyproxy). Prints tables and the issues' targets, and writes
  * spec/artifacts/bench.json.
  *
  *   BENCH_SCALE=0.2    fewer requests per cell (a quick look; the default is the reported run)
@@ -18,6 +19,7 @@ import { bigStream } from './big-stream.js';
 import { runCell, type Target } from './cells.js';
 import { codexRequest } from './codex-request.js';
 import { failoverCase } from './failover-case.js';
+import { proxyCase } from './proxy-case.js';
 import { AIGATE_DIR, buildChildren, gatewayHome, memory, OUT, removeHome, ROOT, startChild, startGateway, type Measured } from './processes.js';
 import { bigStreamTable, cellTable, checks, checksTable, failoverTable, type CellReport } from './report.js';
 
@@ -101,6 +103,10 @@ async function main(): Promise<void> {
     const failover = await failoverCase(mock, Math.max(ROUNDS, Math.round(200 * SCALE)), ROUNDS);
     console.log(`${failoverTable(failover)}\n`);
 
+    const viaProxy = await proxyCase({ scale: SCALE, rounds: ROUNDS, request });
+    for (const cell of viaProxy.cells) console.log(`${cellTable(cell)}\n`);
+    console.log(`CONNECT tunnels opened: ${viaProxy.tunnels.map((t) => `${t.target} ${t.tunnels} for ~${t.requests} requests`).join(', ')} (kept alive when far below one per request)\n`);
+
     const list = checks(cells, big, failover, gateways);
     console.log(checksTable(list));
     const command = `npm run bench${SCALE !== 1 ? ` (BENCH_SCALE=${SCALE})` : ''}`;
@@ -117,6 +123,7 @@ async function main(): Promise<void> {
       cells,
       bigStream: big,
       failover,
+      throughProxy: viaProxy,
       checks: list,
     };
     fs.writeFileSync(path.join(ROOT, 'spec', 'artifacts', 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);

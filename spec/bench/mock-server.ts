@@ -9,8 +9,12 @@
  *                  small     5 events (a one-line answer)
  *                  huge     x-bench-bytes of 64 KiB deltas, then a completed event without the output echo
  *   path /a/...            429 usage_limit_reached at once, cooldown 5 ms (the failover case)
+ *
+ * With BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) it speaks https instead (the proxy cells).
  */
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
 import { answerEvents, sseEvent, usage } from '../mock-upstream.js';
@@ -64,7 +68,7 @@ process.on('message', (m: { hits?: number }) => {
   if (m.hits !== undefined) process.send!({ hits: m.hits, limitHits });
 });
 
-const server = http.createServer((req, res) => {
+const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
   req.resume();
   req.once('end', () => {
     if (req.url?.startsWith('/a/')) {
@@ -79,6 +83,8 @@ const server = http.createServer((req, res) => {
     if (shape === 'huge') void huge(res, Number(req.headers['x-bench-bytes']));
     else void stream(res, shapes[shape] ?? shapes.small!);
   });
-});
+};
+const tls = process.env.BENCH_TLS_CERT ? { cert: fs.readFileSync(process.env.BENCH_TLS_CERT), key: fs.readFileSync(process.env.BENCH_TLS_KEY!) } : undefined;
+const server = tls ? https.createServer(tls, handle) : http.createServer(handle);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => process.send!({ port: (server.address() as AddressInfo).port }));

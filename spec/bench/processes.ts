@@ -101,8 +101,14 @@ const portMessage = (child: ChildProcess) =>
   });
 
 /** The mock upstream, or a pipe proxy (`pipe-proxy` / `got-proxy`) in front of `upstream`. */
-export async function startChild(script: 'mock-server' | 'pipe-proxy' | 'got-proxy', name: string, upstream?: string, nodeArgs: string[] = []): Promise<Measured & { url: string }> {
-  const child = spawnNode([...nodeArgs, path.join(OUT, `${script}.mjs`), ...(upstream ? [upstream] : [])], process.env, script !== 'mock-server');
+export async function startChild(
+  script: 'mock-server' | 'pipe-proxy' | 'got-proxy',
+  name: string,
+  upstream?: string,
+  nodeArgs: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Measured & { url: string }> {
+  const child = spawnNode([...nodeArgs, path.join(OUT, `${script}.mjs`), ...(upstream ? [upstream] : [])], env, script !== 'mock-server');
   const m = measured(name, child);
   const port = await portMessage(child);
   return { ...m, url: `http://127.0.0.1:${port}` };

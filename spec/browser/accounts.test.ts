@@ -142,6 +142,28 @@ describe('Accounts popover', () => {
     assert.equal(listed.find((a: { name: string }) => a.name === 'new')?.email, 'new@chatgpt.example');
   });
 
+  it("sets an account's own upstream proxy, refuses a bad one, and shows the password masked", async () => {
+    const page = await openPopover(browser, running, 'accounts');
+    const row = page.locator('li.account[data-name="relay"]');
+    assert.match(await row.locator('[data-testid="proxy-value"]').innerText(), /default/);
+    await row.locator('[data-testid="proxy-change"]').click();
+    await row.locator('input[name="upstreamProxy"]').fill('ftp://px:browser-pass@127.0.0.1:21');
+    await row.locator('[data-testid="proxy-save"]').click();
+    await page.locator('.error').filter({ hasText: /socks5h:\/\// }).waitFor();
+    assert.equal((await cli('accounts', 'list')).find((a: { name: string }) => a.name === 'relay').upstreamProxy, 'default', 'a refused proxy changes nothing');
+    await row.locator('input[name="upstreamProxy"]').fill('http://px:browser-pass@127.0.0.1:3128');
+    await row.locator('[data-testid="proxy-save"]').click();
+    await row.locator('[data-testid="proxy-value"]').filter({ hasText: 'http://px:***@127.0.0.1:3128' }).waitFor();
+    await screenshot(page, 'accounts-proxy');
+    assert.doesNotMatch(await page.content(), /browser-pass/);
+    assert.equal((await cli('accounts', 'list')).find((a: { name: string }) => a.name === 'relay').upstreamProxy, 'http://px:***@127.0.0.1:3128');
+    await row.locator('[data-testid="proxy-change"]').click();
+    assert.equal(await row.locator('input[name="upstreamProxy"]').inputValue(), '', 'the masked URL is never offered back as a value');
+    await row.locator('input[name="upstreamProxy"]').fill('direct');
+    await row.locator('[data-testid="proxy-save"]').click();
+    await row.locator('[data-testid="proxy-value"]').filter({ hasText: /direct/ }).waitFor();
+  });
+
   it('removes an account after asking', async () => {
     const page = await openPopover(browser, running, 'accounts');
     await page.locator('li.account[data-name="relay2"] [data-testid="remove"]').click();

@@ -123,4 +123,6 @@ exports.screen = {
   getCursorScreenPoint: () => ({ x: 0, y: 0 }),
 };
 exports.ipcMain = new EventEmitter();
+// Chromium's proxy resolution, as a machine without proxy settings answers.
+exports.session = { defaultSession: { resolveProxy: async () => 'DIRECT' } };
 exports.shell = { openExternal: async (url) => log('open-external', { url }) };

@@ -41,6 +41,20 @@ export async function addAccount(suite: Suite, home: Home, name: string, baseUrl
   return key;
 }
 
+/**
+ * Upstream-proxy passwords for the secrets scan to look for: one in the setting, one on an account.
+ * The mock is on loopback, which is never proxied, so the traffic itself is unchanged.
+ */
+async function setProxyPasswords(suite: Suite, home: Home, account: string | undefined): Promise<void> {
+  const calls = [['settings', 'set', 'upstreamProxy'], ...(account ? [['accounts', 'set', account, '--upstream-proxy']] : [])];
+  for (const args of calls) {
+    const password = `px-${crypto.randomBytes(12).toString('hex')}`;
+    suite.secrets.add(password);
+    const r = await runCli([...args, `http://soak:${password}@127.0.0.1:9`], home, suite.logs);
+    if (r.code !== 0) throw new Error(`aigate ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  }
+}
+
 export const adminToken = (home: Home) => fs.readFileSync(path.join(home.aigateHome, 'data', 'admin-token'), 'utf8').trim();
 
 /** A home with `names` as third-party accounts on the mock, and `aigate serve` running on it. */
@@ -50,6 +64,7 @@ export async function startRig(suite: Suite, name: string, names: string[], env:
   const keys: Record<string, string> = {};
   for (const n of names) keys[n] = await addAccount(suite, home, n, `${suite.mock.url}/acct/${n}/v1`);
   suite.mock.setKeys(keys);
+  await setProxyPasswords(suite, home, names[0]);
   const serve = await startServe(home, suite.logs, { name: `serve-${name}`, probe: true });
   const token = adminToken(home);
   suite.secrets.add(token);

@@ -21,6 +21,8 @@ export interface AccountView {
   baseUrl?: string;
   email?: string;
   plan?: string;
+  /** `default` (follows the setting), `direct`, or the proxy URL with its password masked. */
+  upstreamProxy: string;
   health: { state: 'ok' | 'cooling' | 'degraded' | 'needs-login'; until?: number; reason?: string };
   quota?: { primary?: QuotaWindowView; secondary?: QuotaWindowView; updatedAt: number };
   status: string;

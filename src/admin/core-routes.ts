@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import pkg from '../../package.json' with { type: 'json' };
-import { addThirdParty, describeAccount, orderAccounts, removeAccount, setEnabled, upsertOfficial, useAccount } from '../state/accounts.js';
+import { addThirdParty, describeAccount, editAccount, orderAccounts, removeAccount, setEnabled, upsertOfficial, useAccount } from '../state/accounts.js';
 import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { loginFrom, readCodexAuth } from '../state/auth/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
@@ -12,7 +12,8 @@ import { GatewayError } from '../proxy/errors.js';
 import type { AdminHost } from './routes.js';
 import { accountForecast } from '../state/forecast.js';
 import { poolForecast } from '../state/pool-forecast.js';
-import { ROUTING_MODES, type AccountRecord, type StoreData } from '../state/schema.js';
+import type { AccountRecord, StoreData } from '../state/schema.js';
+import { applySettings, SettingsChange, settingsView } from '../state/settings.js';
 
 /** An account for the API: no secret (only "set", no quota history), plus the labels the CLI shows and the forecast. */
 export function accountView(account: AccountRecord, data: Readonly<StoreData>, now: number): AccountView {
@@ -22,11 +23,6 @@ export function accountView(account: AccountRecord, data: Readonly<StoreData>, n
 
 const accountsView = (gw: AdminHost) => gw.store.data.accounts.map((a) => accountView(a, gw.store.data, gw.clock.now()));
 
-const settingsView = (data: Readonly<StoreData>) => {
-  const { failover, quotaThreshold, notifications, statsRetentionDays, routing } = data.settings;
-  return { failover, quotaThreshold: quotaThreshold ?? null, notifications, statsRetentionDays, routing: routing ?? 'order' };
-};
-
 const AddAccount = z.strictObject({
   name: z.string().min(1, 'give the account a name'),
   baseUrl: z.string().min(1, "give the provider's Responses API base URL, e.g. https://api.example.com/v1"),
@@ -34,12 +30,10 @@ const AddAccount = z.strictObject({
 });
 const ImportAccount = z.strictObject({ authFile: z.string().min(1).optional(), name: z.string().min(1).optional() });
 const Order = z.strictObject({ names: z.array(z.string().min(1)).min(1, 'list at least one account name') });
-const Settings = z.strictObject({
-  failover: z.boolean().optional(),
-  quotaThreshold: z.number().min(1).max(100).nullable().optional(),
-  notifications: z.boolean().optional(),
-  statsRetentionDays: z.number().int().min(1).max(3650).optional(),
-  routing: z.enum(ROUTING_MODES).optional(),
+const EditAccount = z.strictObject({
+  name: z.string().min(1, 'give the account a name').optional(),
+  baseUrl: z.string().min(1, "give the provider's Responses API base URL").optional(),
+  upstreamProxy: z.string().min(1, 'use default, direct or a proxy URL').optional(),
 });
 
 /** Status, accounts and settings: what the tray menu and the Accounts popover read and change. */
@@ -106,6 +100,10 @@ export const coreRoutes: AdminRoutes = (router, gw) => {
   router.post('/accounts/:name/use', async (ctx) => view(ctx, await useAccount(gw.store, ctx.params.name!)));
   router.post('/accounts/:name/enable', async (ctx) => view(ctx, await setEnabled(gw.store, ctx.params.name!, true)));
   router.post('/accounts/:name/disable', async (ctx) => view(ctx, await setEnabled(gw.store, ctx.params.name!, false)));
+  router.patch('/accounts/:name', async (ctx) => {
+    const edit = await readJson(ctx, EditAccount);
+    view(ctx, await editAccount(gw.store, gw.vault, ctx.params.name!, edit));
+  });
   router.delete('/accounts/:name', async (ctx) => {
     const removed = await removeAccount(gw.store, ctx.params.name!);
     ctx.body = { removed: removed.name, accounts: accountsView(gw) };
@@ -116,15 +114,8 @@ export const coreRoutes: AdminRoutes = (router, gw) => {
   });
 
   router.patch('/settings', async (ctx) => {
-    const change = await readJson(ctx, Settings);
-    await gw.store.update((data) => {
-      for (const [key, value] of Object.entries(change)) {
-        if (value === undefined) continue;
-        if (value === null) delete (data.settings as unknown as Record<string, unknown>)[key];
-        else (data.settings as unknown as Record<string, unknown>)[key] = value;
-      }
-    });
+    const change = await readJson(ctx, SettingsChange);
+    ctx.body = await applySettings(gw.store, gw.vault, change);
     if (change.statsRetentionDays !== undefined) await gw.stats?.prune();
-    ctx.body = settingsView(gw.store.data);
   });
 };

@@ -31,7 +31,8 @@ export const loginRoutes: AdminRoutes = (router, gw) => {
     const { name } = await readJson(ctx, StartLogin);
     if (name !== undefined) checkName(name);
     for (const job of jobs.values()) if (job.state === 'pending') job.login.cancel('replaced by a newer sign-in');
-    const login = await startLogin({ issuer: authIssuer(gw.env), ports: callbackPorts(gw.env), keepAlive: false });
+    const issuer = authIssuer(gw.env);
+    const login = await startLogin({ issuer, ports: callbackPorts(gw.env), keepAlive: false, via: await gw.net.via(`${issuer}/oauth/token`) });
     const job: LoginJob = { id: crypto.randomBytes(12).toString('base64url'), state: 'pending', login };
     jobs.set(job.id, job);
     for (const old of [...jobs.keys()].slice(0, -KEPT_JOBS)) jobs.delete(old);

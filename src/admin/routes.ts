@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Clock } from '../state/clock.js';
 import type { EventBus } from '../state/events.js';
+import type { UpstreamNet } from '../state/net/upstream-net.js';
 import type { Paths } from '../state/paths.js';
 import type { Vault } from '../state/secrets.js';
 import type { StatsRecorder } from '../state/stats/records.js';
@@ -18,6 +19,8 @@ export interface AdminHost {
   vault: Vault;
   bus: EventBus;
   clock: Clock;
+  /** How requests beyond this machine (sign-in, usage) reach it: directly or through the user's proxy. */
+  net: UpstreamNet;
   /** Absent when statistics are off (`AIGATE_STATS=off`). */
   stats?: StatsRecorder;
   /** Where the gateway listens, e.g. `http://127.0.0.1:6789`; asked only once it listens. */

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import got from 'got';
 import { formatDuration, formatResetTime } from '../state/account-status.js';
-import { describeAccount, requireAccount, upsertOfficial } from '../state/accounts.js';
+import { describeAccount, findAccount, requireAccount, upsertOfficial } from '../state/accounts.js';
+import { through, type GotVia, type UpstreamNet } from '../state/net/upstream-net.js';
 import { CodexAuthSync } from '../state/auth/codex-auth-sync.js';
 import { completeDeviceLogin, requestDeviceCode } from '../state/auth/device-login.js';
 import { EventBus } from '../state/events.js';
@@ -25,15 +26,18 @@ export const loginVerbs: Record<string, Verb> = { login, test, usage };
 async function login(args: string[], ctx: CliContext, json: boolean): Promise<void> {
   const { values } = parseArgs({ args, options: { name: { type: 'string' }, device: { type: 'boolean' }, 'no-browser': { type: 'boolean' } } });
   const issuer = authIssuer(ctx.env);
-  const tokens = values.device ? await deviceSignIn(issuer, ctx) : await browserSignIn(issuer, ctx, !values['no-browser']);
-  const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
+  const [store, vault, net] = await Promise.all([ctx.store(), ctx.vault(), ctx.net()]);
+  // Signing in again to an account that has its own proxy goes through that proxy.
+  const known = values.name === undefined ? undefined : findAccount(store.data, values.name);
+  const via = await net.via(`${issuer}/oauth/token`, known);
+  const tokens = values.device ? await deviceSignIn(issuer, ctx, via) : await browserSignIn(issuer, ctx, !values['no-browser'], via);
   const { account, created } = await upsertOfficial(store, vault, tokens, values.name);
   if (json) ctx.json(describeAccount(account, store.data));
   else ctx.out(`${account.name} ${created ? 'signed in' : 'signed in again'} (ChatGPT ${account.email ?? account.chatgptAccountId}${account.plan ? `, ${account.plan}` : ''})`);
 }
 
-async function browserSignIn(issuer: string, ctx: CliContext, browser: boolean): Promise<SignedIn> {
-  const pending = await startLogin({ issuer, ports: callbackPorts(ctx.env) });
+async function browserSignIn(issuer: string, ctx: CliContext, browser: boolean, via: GotVia): Promise<SignedIn> {
+  const pending = await startLogin({ issuer, ports: callbackPorts(ctx.env), via });
   const cancel = () => pending.cancel('sign-in cancelled (Ctrl-C)');
   process.once('SIGINT', cancel);
   // The URL goes to stderr so `--json` output stays one JSON document; it is safe to show (no secret in it).
@@ -45,14 +49,14 @@ async function browserSignIn(issuer: string, ctx: CliContext, browser: boolean):
   }
 }
 
-async function deviceSignIn(issuer: string, ctx: CliContext): Promise<SignedIn> {
-  const code = await requestDeviceCode(issuer);
+async function deviceSignIn(issuer: string, ctx: CliContext, via: GotVia): Promise<SignedIn> {
+  const code = await requestDeviceCode(issuer, via);
   ctx.stderr.write(`On any device, open ${code.verificationUrl}\nsign in, and enter this code (expires in 15 minutes; never share it):\n\n  ${code.userCode}\n\nWaiting …\n`);
   const abort = new AbortController();
   const cancel = () => abort.abort();
   process.once('SIGINT', cancel);
   try {
-    return await completeDeviceLogin(issuer, code, { signal: abort.signal });
+    return await completeDeviceLogin(issuer, code, { signal: abort.signal, via });
   } catch (err) {
     if (abort.signal.aborted) throw new CliError('sign-in cancelled (Ctrl-C)');
     throw err;
@@ -77,8 +81,8 @@ function openBrowser(url: string, env: NodeJS.ProcessEnv): boolean {
 }
 
 async function tokenSource(ctx: CliContext): Promise<RefreshingTokens> {
-  const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
-  return new RefreshingTokens({ paths: ctx.paths, store, vault, bus: new EventBus(), issuer: authIssuer(ctx.env), codex: CodexAuthSync.forPaths(ctx.paths) });
+  const [store, vault, net] = await Promise.all([ctx.store(), ctx.vault(), ctx.net()]);
+  return new RefreshingTokens({ paths: ctx.paths, store, vault, net, bus: new EventBus(), issuer: authIssuer(ctx.env), codex: CodexAuthSync.forPaths(ctx.paths) });
 }
 
 type TestResult = { result: 'ok' | 'needs-login' | 'quota' | 'error'; status?: number; message: string; resetsAt?: number; ms?: number };
@@ -89,7 +93,7 @@ async function test(args: string[], ctx: CliContext, json: boolean): Promise<num
   if (!positionals[0]) throw new CliError('usage: aigate accounts test NAME [--model SLUG]', 2);
   const store = await ctx.store();
   const account = requireAccount(store.data, positionals[0]);
-  const outcome = await probe(account, { store, tokens: await tokenSource(ctx) }, ctx.env, values.model ?? 'gpt-5.1-codex');
+  const outcome = await probe(account, { store, tokens: await tokenSource(ctx), net: await ctx.net() }, ctx.env, values.model ?? 'gpt-5.1-codex');
   const now = Date.now();
   if (json) ctx.json({ account: account.name, ...outcome, resetsAt: outcome.resetsAt && new Date(outcome.resetsAt).toISOString() });
   else if (outcome.result === 'ok') ctx.out(`${account.name}: ok (${outcome.ms} ms)`);
@@ -98,7 +102,7 @@ async function test(args: string[], ctx: CliContext, json: boolean): Promise<num
   return outcome.result === 'ok' ? 0 : 1;
 }
 
-async function probe(account: AccountRecord, { store, tokens }: { store: Store; tokens: RefreshingTokens }, env: NodeJS.ProcessEnv, model: string): Promise<TestResult> {
+async function probe(account: AccountRecord, { store, tokens, net }: { store: Store; tokens: RefreshingTokens; net: UpstreamNet }, env: NodeJS.ProcessEnv, model: string): Promise<TestResult> {
   const base = account.kind === 'official' ? env.AIGATE_CHATGPT_BASE_URL || DEFAULT_CHATGPT_BASE_URL : account.baseUrl!;
   const body = {
     model,
@@ -109,11 +113,13 @@ async function probe(account: AccountRecord, { store, tokens }: { store: Store; 
   };
   const started = Date.now();
   try {
+    const url = `${base.replace(/\/+$/, '')}/responses`;
+    const via = await net.via(url, account);
     let secret = await tokens.secretFor(account);
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { authorization: `Bearer ${secret}`, accept: 'text/event-stream', originator: 'aigate', 'user-agent': 'aigate' };
       if (account.kind === 'official' && account.chatgptAccountId) headers['chatgpt-account-id'] = account.chatgptAccountId;
-      const res = await got.post(`${base.replace(/\/+$/, '')}/responses`, { json: body, headers, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 } });
+      const res = await got.post(url, { json: body, headers, agent: via.agent, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 } });
       const quota = quotaFromHeaders(res.headers, Date.now());
       if (quota) await recordQuota(store, account, quota);
       if (res.statusCode === 401 && attempt === 0 && account.kind === 'official') {
@@ -136,7 +142,7 @@ async function probe(account: AccountRecord, { store, tokens }: { store: Store; 
     }
   } catch (err) {
     if (err instanceof NeedsLoginError) return { result: 'needs-login', message: err.message };
-    return { result: 'error', message: (err as Error).message };
+    return { result: 'error', message: `${(err as Error).message}${through(await net.via(base, account).catch(() => undefined))}` };
   }
 }
 
@@ -160,7 +166,7 @@ async function usage(args: string[], ctx: CliContext, json: boolean): Promise<nu
   const rows = await Promise.all(
     accounts.map(async (account) => {
       try {
-        return { account, report: await fetchUsage({ store, tokens, backend }, account) };
+        return { account, report: await fetchUsage({ store, tokens, backend, net: await ctx.net() }, account) };
       } catch (err) {
         return { account, error: err instanceof NeedsLoginError ? `needs sign-in: run \`aigate accounts login --name ${account.name}\`` : (err as Error).message };
       }

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { addThirdParty, checkApiKey, describeAccount, orderAccounts, removeAccount, setEnabled, upsertOfficial, useAccount } from '../state/accounts.js';
+import { addThirdParty, checkApiKey, describeAccount, editAccount, orderAccounts, removeAccount, setEnabled, upsertOfficial, useAccount } from '../state/accounts.js';
+import { showProxy } from '../state/net/proxy-url.js';
 import { healthLabel, quotaLabel } from '../state/account-status.js';
 import { loginFrom, readCodexAuth } from '../state/auth/codex-auth.js';
 import { codexAuthFile } from '../state/paths.js';
@@ -12,7 +13,7 @@ import { accountForecast } from '../state/forecast.js';
 import { poolForecast } from '../state/pool-forecast.js';
 import type { AccountRecord, StoreData } from '../state/schema.js';
 
-const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|disable|test|usage> [options]
+const USAGE = `aigate accounts <list|import|login|add|set|use|remove|order|enable|disable|test|usage> [options]
   list                                   accounts in failover order (* = active)
   import [--auth-file PATH] [--name N]   import Codex's login (default $CODEX_HOME/auth.json)
   login [--name N] [--device] [--no-browser]
@@ -22,6 +23,9 @@ const USAGE = `aigate accounts <list|import|login|add|use|remove|order|enable|di
   add NAME --base-url URL [--api-key-env VAR]
                                          a third-party Responses API provider; the key is read
                                          from stdin (or the named environment variable), never argv
+  set NAME [--name NEW] [--base-url URL] [--upstream-proxy URL|default|direct]
+                                         rename, move a provider, or route the account through its
+                                         own proxy (default: the upstreamProxy setting)
   use NAME                               make NAME the preferred account
   remove NAME
   order NAME [NAME…]                     put these first, in this order
@@ -31,6 +35,7 @@ export const accountVerbs: Record<string, Verb> = {
   list: listAccounts,
   import: importAccount,
   add: addAccount,
+  set: setAccount,
   use: async ([name], ctx, json) => report(ctx, json, await useAccount(await ctx.store(), need(name, 'use NAME')), 'is now the preferred account'),
   remove: async ([name], ctx, json) => report(ctx, json, await removeAccount(await ctx.store(), need(name, 'remove NAME')), 'removed'),
   enable: async ([name], ctx, json) => report(ctx, json, await setEnabled(await ctx.store(), need(name, 'enable NAME'), true), 'enabled'),
@@ -66,7 +71,7 @@ const en = translator('en');
 
 export function accountRows(data: Readonly<StoreData>, now: number): string[][] {
   return [
-    ['', 'NAME', 'KIND', 'STATUS', 'QUOTA', 'FORECAST', 'DETAIL'],
+    ['', 'NAME', 'KIND', 'STATUS', 'QUOTA', 'FORECAST', 'PROXY', 'DETAIL'],
     ...data.accounts.map((a) => [
       data.settings.active === a.id ? '*' : '',
       a.name,
@@ -74,6 +79,7 @@ export function accountRows(data: Readonly<StoreData>, now: number): string[][] 
       healthLabel(a, now),
       quotaLabel(a.quota, now),
       forecastText(accountForecast(a, now), now, 'en', en),
+      showProxy(a.upstreamProxy),
       a.kind === 'official' ? [a.email, a.plan && `(${a.plan})`].filter(Boolean).join(' ') : (a.baseUrl ?? ''),
     ]),
   ];
@@ -132,4 +138,20 @@ async function addAccount(args: string[], ctx: CliContext, json: boolean): Promi
   const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
   const account = await addThirdParty(store, vault, { name, baseUrl: values['base-url'], apiKey: checkApiKey(apiKey) });
   return report(ctx, json, account, `added (${account.baseUrl})`);
+}
+
+async function setAccount(args: string[], ctx: CliContext, json: boolean): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { name: { type: 'string' }, 'base-url': { type: 'string' }, 'upstream-proxy': { type: 'string' } },
+    allowPositionals: true,
+  });
+  const name = need(positionals[0], 'set NAME [--name NEW] [--base-url URL] [--upstream-proxy URL|default|direct]');
+  if (values.name === undefined && values['base-url'] === undefined && values['upstream-proxy'] === undefined) {
+    throw new CliError('nothing to change: give --name NEW, --base-url URL or --upstream-proxy URL|default|direct', 2);
+  }
+  const [store, vault] = await Promise.all([ctx.store(), ctx.vault()]);
+  const account = await editAccount(store, vault, name, { name: values.name, baseUrl: values['base-url'], upstreamProxy: values['upstream-proxy'] });
+  const proxy = showProxy(account.upstreamProxy);
+  return report(ctx, json, account, `updated${account.baseUrl ? ` (${account.baseUrl})` : ''}; upstream proxy: ${proxy === 'default' ? 'default (the upstreamProxy setting)' : proxy}`);
 }

@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { UpstreamNet } from '../state/net/upstream-net.js';
 import { resolvePaths, type Paths } from '../state/paths.js';
 import { Vault, type Keychain } from '../state/secrets.js';
 import { Store } from '../state/store.js';
@@ -8,6 +9,7 @@ export class CliContext {
   readonly paths: Paths;
   private storeP?: Promise<Store>;
   private vaultP?: Promise<Vault>;
+  private netP?: Promise<UpstreamNet>;
 
   constructor(
     readonly env: NodeJS.ProcessEnv,
@@ -27,6 +29,11 @@ export class CliContext {
     return (this.vaultP ??= Vault.open(this.paths, this.keychain));
   }
 
+  /** How this command's requests beyond the machine go: the settings, each account's proxy, the environment. */
+  net(): Promise<UpstreamNet> {
+    return (this.netP ??= Promise.all([this.store(), this.vault()]).then(([store, vault]) => new UpstreamNet({ store, vault, env: this.env })));
+  }
+
   out(line = ''): void {
     this.stdout.write(line + '\n');
   }
@@ -43,6 +50,7 @@ export class CliContext {
   }
 
   async close(): Promise<void> {
+    (await this.netP?.catch(() => undefined))?.close();
     (await this.storeP?.catch(() => undefined))?.close();
   }
 }

@@ -10,6 +10,7 @@ import { backupsDir, codexAuthFile, keyFile, type Paths } from '../state/paths.j
 import { Vault } from '../state/secrets.js';
 import { packageRoot } from '../state/codex/skills.js';
 import type { Command } from './context.js';
+import { checkProxies } from './doctor-proxies.js';
 import { gatewayUrl, stateContext } from './state-context.js';
 
 export interface Check {
@@ -125,7 +126,7 @@ const ICON = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
 
 export const doctorCommand: Command = {
   name: 'doctor',
-  summary: 'check the gateway, proxy settings, logins, keys, permissions and Codex, and say what to do',
+  summary: 'check the gateway, proxy settings, logins, keys, permissions, upstream proxies and Codex, and say what to do',
   usage: 'aigate doctor [--gateway-url URL] [--json]   (exit code 1 when a check fails)',
   async run(args, ctx) {
     const { values } = parseArgs({ args, options: { 'gateway-url': { type: 'string' }, json: { type: 'boolean' } } });
@@ -143,7 +144,7 @@ export const doctorCommand: Command = {
     checks.push(await checkGateway(url, !!status?.enabled));
     if (status) checks.push(await checkAuth(state.paths, status));
     checks.push(checkKey(state.vault, state.paths), await checkPermissions(state.paths));
-    checks.push(...checkAccounts(state.store.data.accounts), await checkCodex());
+    checks.push(...checkAccounts(state.store.data.accounts), ...(await checkProxies(await ctx.net(), state.store.data.accounts, ctx.env)), await checkCodex());
     if (values.json) ctx.json({ ok: !checks.some((c) => c.status === 'fail'), checks });
     else for (const c of checks) ctx.out(`${ICON[c.status]}  ${c.name}: ${c.message}${c.fix ? `\n        → ${c.fix}` : ''}`);
     return checks.some((c) => c.status === 'fail') ? 1 : 0;

@@ -10,9 +10,10 @@ import { mcpCommand } from './mcp.js';
 import { skillsCommand } from './skills.js';
 import { historyCommand } from './history.js';
 import { doctorCommand } from './doctor.js';
+import { settingsCommand } from './settings.js';
 
 /** Every verb of `aigate`, in the order `aigate help` lists them. */
-export const commands: Command[] = [serveCommand, accountsCommand, statsCommand, pricesCommand, openCommand, proxyCommand, backupCommand, mcpCommand, skillsCommand, historyCommand, doctorCommand];
+export const commands: Command[] = [serveCommand, accountsCommand, settingsCommand, statsCommand, pricesCommand, openCommand, proxyCommand, backupCommand, mcpCommand, skillsCommand, historyCommand, doctorCommand];
 
 export function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

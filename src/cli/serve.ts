@@ -46,6 +46,8 @@ function logEvents(bus: EventBus, ctx: CliContext): void {
   bus.on('token-refresh', (e) =>
     ctx.stderr.write(`${time()} token ${e.outcome} for ${e.account}${e.sharedWithCodex ? ' (shared with Codex)' : ''}${e.reason ? `: ${e.reason}` : ''}\n`),
   );
+  // The message names the upstream and the proxy (masked): "proxy: work: chatgpt.com through proxy http://u:***@h:p: ECONNREFUSED".
+  bus.on('proxy-error', (e) => ctx.stderr.write(`${time()} proxy: ${e.account}: ${e.message}\n`));
   bus.on('exhausted', (e) =>
     ctx.stderr.write(`${time()} every account is out; first reset ${e.resetsAt ? new Date(e.resetsAt).toLocaleString() : 'unknown'}\n`),
   );

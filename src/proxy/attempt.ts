@@ -11,7 +11,7 @@ import { compactsLocally, handOver, needsHandover, type Handover } from './hando
 import { targetFor } from './providers.js';
 import { quotaFromHeaders } from './quota.js';
 import { isEventStream, peekFirstEvent } from './relay.js';
-import { readSmall, send, UpstreamError } from './upstream.js';
+import { readSmall, UpstreamError } from './upstream.js';
 
 const log = debuglog('aigate:proxy');
 
@@ -50,7 +50,7 @@ export async function attempt(x: Exchange, account: AccountRecord, first: boolea
       if (turnState && !deps.affinity.mayCarry(turnState, account.id, x.conversation)) delete target.headers['x-codex-turn-state'];
       let up: IncomingMessage;
       try {
-        up = await send(target, { method: request.method, body: payload, signal: x.abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
+        up = await deps.upstream.send(account, target, { method: request.method, body: payload, signal: x.abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
       } catch (err) {
         if (x.abort.signal.aborted) return 'done';
         const reason = err instanceof UpstreamError && err.kind === 'timeout' ? 'timeout' : 'connection';

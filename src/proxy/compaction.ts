@@ -14,7 +14,7 @@ import { relayedHeaders, targetFor } from './providers.js';
 import { isEventStream } from './relay.js';
 import type { Item } from './request-body.js';
 import { sseEvents, usageFrom } from './sse-tap.js';
-import { readSmall, send, UpstreamError } from './upstream.js';
+import { readSmall, UpstreamError } from './upstream.js';
 
 const MAX_ANSWER = 32 * 1024 * 1024;
 
@@ -106,7 +106,7 @@ async function ownRequest(x: Exchange, account: AccountRecord, body: Record<stri
   try {
     for (let retried = false; ; retried = true) {
       const target = targetFor(account, secret, 'responses', '', ownHeaders(x), deps.urls);
-      const up = await send(target, { method: 'POST', body: payload, signal: x.abort.signal, headersTimeoutMs: deps.headersTimeoutMs }).catch((err) => {
+      const up = await deps.upstream.send(account, target, { method: 'POST', body: payload, signal: x.abort.signal, headersTimeoutMs: deps.headersTimeoutMs }).catch((err) => {
         throw new OwnRequestError(`${account.name}: ${(err as Error).message}`, err instanceof UpstreamError && err.kind === 'timeout' ? 'timeout' : 'connection');
       });
       const status = (seen.status = up.statusCode ?? 502);

@@ -7,6 +7,7 @@ import type { Store } from '../state/store.js';
 import type { Affinity } from './affinity.js';
 import type { AccountHealth } from './health.js';
 import type { ProviderUrls } from './providers.js';
+import type { Upstream } from './upstream.js';
 
 /** What the gateway's routes run on; the launcher builds it once. */
 export interface GatewayDeps {
@@ -20,6 +21,8 @@ export interface GatewayDeps {
   affinity: Affinity;
   tokens: TokenSource;
   urls: ProviderUrls;
+  /** Sends each account's requests directly or through its proxy. */
+  upstream: Upstream;
   /** No response headers (or, for a stream, no first event) within this long moves on. */
   headersTimeoutMs: number;
 }

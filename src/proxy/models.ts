@@ -4,7 +4,7 @@ import type { AccountRecord } from '../state/schema.js';
 import type { GatewayDeps } from './deps.js';
 import { relayedHeaders, targetFor } from './providers.js';
 import { candidates } from './routing.js';
-import { readSmall, send } from './upstream.js';
+import { readSmall } from './upstream.js';
 
 const log = debuglog('aigate:proxy');
 const EMPTY = Buffer.from('{"models":[]}');
@@ -28,7 +28,7 @@ export async function serveModels(
     try {
       const secret = await deps.tokens.secretFor(account);
       const target = targetFor(account, secret, 'models', options.query, req.headers, deps.urls);
-      const up = await send(target, { method: 'GET', signal: abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
+      const up = await deps.upstream.send(account, target, { method: 'GET', signal: abort.signal, headersTimeoutMs: deps.headersTimeoutMs });
       const body = await readSmall(up, 8 * 1024 * 1024);
       if (up.statusCode === 200 && hasModelList(body)) {
         const headers = relayedHeaders(up.headers);

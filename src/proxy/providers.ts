@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Agent, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { AccountRecord } from '../state/schema.js';
 
 /** The Codex routes the gateway serves, relative to a provider's base URL. */
@@ -7,6 +7,10 @@ export type Route = 'responses' | 'responses/compact' | 'models';
 export interface UpstreamTarget {
   url: URL;
   headers: OutgoingHttpHeaders;
+  /** A proxy's agent; absent: the direct keep-alive pool. */
+  agent?: Agent;
+  /** That proxy, password masked, for error messages. */
+  proxy?: string;
 }
 
 export interface ProviderUrls {

@@ -3,6 +3,7 @@ import type { Store } from './store.js';
 import type { Vault } from './secrets.js';
 import { chatgptClaims, loginClaims } from './auth/jwt.js';
 import { UserError } from './user-error.js';
+import { proxyChoice, showProxy, urlOrNothing, type AccountProxy } from './net/proxy-url.js';
 import type { AccountRecord, Credentials, StoreData } from './schema.js';
 
 export class AccountError extends UserError {}
@@ -24,13 +25,8 @@ export function checkName(name: string): string {
 
 /** A third-party base URL: http(s) only, no credentials, no query or fragment, no control characters. */
 export function checkBaseUrl(input: string): string {
-  let url: URL;
-  try {
-    if (CONTROL.test(input)) throw new Error('control characters');
-    url = new URL(input);
-  } catch {
-    throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
-  }
+  const url = urlOrNothing(input);
+  if (!url) throw new AccountError(`"${printable(input)}" is not a URL; give the provider's Responses API base, e.g. https://api.example.com/v1`);
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new AccountError(`base URL must be http:// or https://, not ${url.protocol}`);
   }
@@ -196,10 +192,40 @@ export async function orderAccounts(store: Store, names: string[]): Promise<Acco
   });
 }
 
-/** An account as shown to users, the CLI's `--json` and the admin API: secrets are only "set". */
+export interface AccountEdit {
+  name?: string;
+  /** Third-party accounts only. */
+  baseUrl?: string;
+  /** `default` (the setting), `direct`, or a proxy URL. */
+  upstreamProxy?: string;
+}
+
+/** Renames an account, moves a third-party one to another base URL, or sets how it reaches its upstream. */
+export async function editAccount(store: Store, vault: Vault, name: string, edit: AccountEdit): Promise<AccountRecord> {
+  // Everything is checked (and a proxy password sealed) before the store is touched.
+  const newName = edit.name === undefined ? undefined : checkName(edit.name);
+  const baseUrl = edit.baseUrl === undefined ? undefined : checkBaseUrl(edit.baseUrl);
+  const proxy = edit.upstreamProxy === undefined ? undefined : (proxyChoice(vault, edit.upstreamProxy, 'account') as AccountProxy | null);
+  return store.update((data) => {
+    const account = requireAccount(data, name);
+    if (newName !== undefined && newName !== account.name) {
+      if (data.accounts.some((a) => a.name === newName)) throw new AccountError(`an account named "${newName}" exists already; pick another name`, 409);
+      account.name = newName;
+    }
+    if (baseUrl !== undefined) {
+      if (account.kind !== 'third-party') throw new AccountError(`${account.name} is a ChatGPT account: it always goes to ChatGPT's backend, so it has no base URL to change`);
+      account.baseUrl = baseUrl;
+    }
+    if (proxy === null) delete account.upstreamProxy;
+    else if (proxy !== undefined) account.upstreamProxy = proxy;
+    return account;
+  });
+}
+
+/** An account as shown to users, the CLI's `--json` and the admin API: secrets are only "set", proxy passwords masked. */
 export function describeAccount(account: AccountRecord, data: Readonly<StoreData>) {
-  const { secret, ...rest } = account;
-  return { ...rest, secret: secret ? 'set' : 'not set', active: data.settings.active === account.id };
+  const { secret, upstreamProxy, ...rest } = account;
+  return { ...rest, secret: secret ? 'set' : 'not set', upstreamProxy: showProxy(upstreamProxy), active: data.settings.active === account.id };
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

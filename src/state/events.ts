@@ -77,6 +77,15 @@ export interface HandoverEvent {
   ms?: number;
 }
 
+/** A request that went through a proxy failed to get an answer (refused, unreachable, credentials). */
+export interface ProxyErrorEvent {
+  at: number;
+  account: string;
+  /** The proxy, password masked. */
+  proxy: string;
+  message: string;
+}
+
 export interface TokenUsage {
   inputTokens: number;
   cachedTokens: number;
@@ -93,6 +102,7 @@ export interface GatewayEvents {
   'accounts-changed': [];
   'token-refresh': [TokenRefreshEvent];
   handover: [HandoverEvent];
+  'proxy-error': [ProxyErrorEvent];
 }
 
 /** The in-process bus that the tray, statistics and `aigate serve`'s log subscribe to. */

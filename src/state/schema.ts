@@ -4,6 +4,7 @@
  * `store.ts` reads and writes it; `accounts.ts` changes accounts through it.
  */
 import type { ProxyRecord } from './codex/proxy-record.js';
+import type { AccountProxy, ProxySetting } from './net/proxy-url.js';
 
 export type AccountKind = 'official' | 'third-party';
 export type HealthState = 'ok' | 'cooling' | 'degraded' | 'needs-login';
@@ -73,6 +74,8 @@ export interface AccountRecord {
    * with a summary request. Absent: remote compaction is tried.
    */
   compaction?: 'local';
+  /** How this account reaches its upstream; absent: `settings.upstreamProxy`. A password lives only sealed. */
+  upstreamProxy?: AccountProxy;
 }
 
 export type Credentials =
@@ -92,6 +95,8 @@ export interface Settings {
   notifications: boolean;
   /** How new conversations pick among healthy accounts. @default 'order' */
   routing?: RoutingMode;
+  /** Upstream requests' proxy: absent means `system` (the OS settings in the tray, the environment headless). */
+  upstreamProxy?: ProxySetting;
 }
 
 /** `order`: the preferred account, then the user's order; `soonest-reset`: the account whose quota window resets first. */

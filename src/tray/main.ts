@@ -5,7 +5,7 @@
  * tray actions; this file and its setup modules only wire them to Electron.
  */
 import { fileURLToPath } from 'node:url';
-import { app } from 'electron';
+import { app, session } from 'electron';
 import { parseListen } from '../proxy/listen-address.js';
 import { resolveLocale, type Locale } from '../i18n/i18n.js';
 import { setupNotifications } from './os-notifications.js';
@@ -61,7 +61,9 @@ async function boot(): Promise<void> {
 
 /** The gateway in this process, or (when its port is taken) the state alone, with the reason shown in the menu. */
 async function setupGateway(): Promise<TrayCore> {
-  const core = await startCore({ address: parseListen(process.env.AIGATE_LISTEN), env: process.env });
+  // `upstreamProxy: system` means the OS proxy settings here (PAC and WPAD included), through Chromium.
+  const systemProxy = (url: string) => session.defaultSession.resolveProxy(url);
+  const core = await startCore({ address: parseListen(process.env.AIGATE_LISTEN), env: process.env, systemProxy });
   if (core.gatewayError) console.error(`aigate: the gateway did not start: ${core.gatewayError}`);
   return core;
 }

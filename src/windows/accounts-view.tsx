@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { forecastText, kindLabel, poolText, statusText } from '../i18n/labels.js';
 import { api, enc, type AccountView, type ForecastAnswer } from './api.js';
 import { AddAccount } from './account-add.js';
+import { AccountProxy } from './account-proxy.js';
 import { Confirm, Empty, ErrorText, QuotaBar, Section, Switch } from './components.js';
 import { useAction, useLive, useNow, useResource } from './hooks.js';
 import { useLanguage } from './i18n.js';
@@ -53,6 +54,7 @@ export function AccountsView() {
               onUse={() => change(() => api.post(`accounts/${enc(account.name)}/use`))}
               onEnabled={(on) => change(() => api.post(`accounts/${enc(account.name)}/${on ? 'enable' : 'disable'}`))}
               onRemove={() => change(() => api.del(`accounts/${enc(account.name)}`))}
+              onProxy={(upstreamProxy) => change(() => api.patch(`accounts/${enc(account.name)}`, { upstreamProxy }))}
               busy={action.busy}
             />
           ))}
@@ -81,6 +83,7 @@ interface RowProps {
   onUse(): void;
   onEnabled(on: boolean): void;
   onRemove(): void;
+  onProxy(value: string): Promise<boolean>;
 }
 
 function AccountRow(props: RowProps) {
@@ -153,6 +156,7 @@ function AccountRow(props: RowProps) {
             </button>
           )}
         </div>
+        <AccountProxy account={account} busy={props.busy} onSave={props.onProxy} />
         {state !== 'ok' || (!primary && !secondary) ? (
           <div class="account-status" data-state={state}>
             {statusText(account, now, locale, t)}

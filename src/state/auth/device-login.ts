@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import got from 'got';
+import { through, type GotVia } from '../net/upstream-net.js';
 import { CLIENT_ID, exchangeCode, type SignedIn } from './oauth.js';
 
 /**
@@ -19,11 +20,16 @@ export interface DeviceCode {
 const MAX_WAIT_MS = 15 * 60_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 
-const post = (url: string, json: Record<string, string>) =>
-  got.post(url, { json, headers: { 'user-agent': 'aigate' }, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: REQUEST_TIMEOUT_MS } });
+async function post(url: string, json: Record<string, string>, via: GotVia = {}) {
+  try {
+    return await got.post(url, { json, agent: via.agent, headers: { 'user-agent': 'aigate' }, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: REQUEST_TIMEOUT_MS } });
+  } catch (err) {
+    throw new Error(`device-code sign-in: ${new URL(url).origin} did not answer${through(via)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+}
 
-export async function requestDeviceCode(issuer: string): Promise<DeviceCode> {
-  const res = await post(`${issuer}/api/accounts/deviceauth/usercode`, { client_id: CLIENT_ID });
+export async function requestDeviceCode(issuer: string, via?: GotVia): Promise<DeviceCode> {
+  const res = await post(`${issuer}/api/accounts/deviceauth/usercode`, { client_id: CLIENT_ID }, via);
   if (res.statusCode === 404) throw new Error(`${issuer} does not offer device-code sign-in; use \`aigate accounts login\` (browser) instead`);
   if (res.statusCode !== 200) throw new Error(`${issuer} refused a device code (HTTP ${res.statusCode})`);
   const body = JSON.parse(res.body) as Record<string, unknown>;
@@ -38,15 +44,15 @@ export async function requestDeviceCode(issuer: string): Promise<DeviceCode> {
 export async function completeDeviceLogin(
   issuer: string,
   code: DeviceCode,
-  options: { signal?: AbortSignal; maxWaitMs?: number } = {},
+  options: { signal?: AbortSignal; maxWaitMs?: number; via?: GotVia } = {},
 ): Promise<SignedIn> {
   const deadline = Date.now() + (options.maxWaitMs ?? MAX_WAIT_MS);
   for (;;) {
-    const res = await post(`${issuer}/api/accounts/deviceauth/token`, { device_auth_id: code.deviceAuthId, user_code: code.userCode });
+    const res = await post(`${issuer}/api/accounts/deviceauth/token`, { device_auth_id: code.deviceAuthId, user_code: code.userCode }, options.via);
     if (res.statusCode === 200) {
       const body = JSON.parse(res.body) as Record<string, string>;
       if (!body.authorization_code || !body.code_verifier) throw new Error(`${issuer} approved the device code but sent no authorization code`);
-      return exchangeCode(issuer, { code: body.authorization_code, redirectUri: `${issuer}/deviceauth/callback`, verifier: body.code_verifier });
+      return exchangeCode(issuer, { code: body.authorization_code, redirectUri: `${issuer}/deviceauth/callback`, verifier: body.code_verifier }, options.via);
     }
     if (res.statusCode !== 403 && res.statusCode !== 404) throw new Error(`device-code sign-in failed: ${issuer} answered HTTP ${res.statusCode}`);
     if (Date.now() >= deadline) throw new Error('device-code sign-in timed out: the code was not entered within 15 minutes');

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import got from 'got';
+import { through, type GotVia } from '../net/upstream-net.js';
 
 /**
  * Signing in with ChatGPT the way Codex does (codex-protocol.md; openai/codex
@@ -86,18 +87,19 @@ function errorCode(body: unknown): string | undefined {
   return typeof b.code === 'string' ? b.code : undefined;
 }
 
-async function postToken(issuer: string, what: string, body: { form?: Record<string, string>; json?: Record<string, string> }): Promise<TokenGrant> {
+async function postToken(issuer: string, what: string, body: { form?: Record<string, string>; json?: Record<string, string> }, via: GotVia = {}): Promise<TokenGrant> {
   let res;
   try {
     res = await got.post(`${issuer}/oauth/token`, {
       ...body,
+      agent: via.agent,
       headers: { 'user-agent': 'aigate', accept: 'application/json' },
       throwHttpErrors: false,
       retry: { limit: 0 },
       timeout: { request: REQUEST_TIMEOUT_MS },
     });
   } catch (err) {
-    throw new TokenEndpointError(`${what}: ${issuer} did not answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new TokenEndpointError(`${what}: ${issuer} did not answer${through(via)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   let parsed: unknown;
   try {
@@ -108,7 +110,9 @@ async function postToken(issuer: string, what: string, body: { form?: Record<str
   if (res.statusCode < 200 || res.statusCode >= 300) {
     const code = errorCode(parsed);
     // The body is the auth server's own words; it never echoes our tokens, but keep only the code to be sure.
-    throw new TokenEndpointError(`${what}: ${issuer} answered ${res.statusCode}${code ? ` (${code})` : ''}`, res.statusCode, code);
+    // 407 is the proxy's answer, not the auth server's: no status, so it never reads as a refused refresh token.
+    if (res.statusCode === 407 && via.proxy) throw new TokenEndpointError(`${what}: the proxy ${via.proxy} asks for credentials (407); give user:password@ in the proxy URL`);
+    throw new TokenEndpointError(`${what}: ${issuer} answered ${res.statusCode}${through(via)}${code ? ` (${code})` : ''}`, res.statusCode, code);
   }
   const p = (parsed ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
@@ -119,14 +123,17 @@ async function postToken(issuer: string, what: string, body: { form?: Record<str
 export type RefreshReason = 'proactive_expiry' | 'unauthorized_recovery';
 
 /** Spends `refreshToken` (it rotates: the old one is dead once this succeeds). */
-export function requestRefresh(issuer: string, refreshToken: string, reason: RefreshReason = 'proactive_expiry'): Promise<TokenGrant> {
-  return postToken(issuer, 'refreshing the ChatGPT token', { json: { client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_reason: reason, refresh_token: refreshToken } });
+export function requestRefresh(issuer: string, refreshToken: string, reason: RefreshReason = 'proactive_expiry', via?: GotVia): Promise<TokenGrant> {
+  return postToken(issuer, 'refreshing the ChatGPT token', { json: { client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_reason: reason, refresh_token: refreshToken } }, via);
 }
 
-export async function exchangeCode(issuer: string, input: { code: string; redirectUri: string; verifier: string }): Promise<SignedIn> {
-  const grant = await postToken(issuer, 'exchanging the sign-in code', {
-    form: { grant_type: 'authorization_code', code: input.code, redirect_uri: input.redirectUri, client_id: CLIENT_ID, code_verifier: input.verifier },
-  });
+export async function exchangeCode(issuer: string, input: { code: string; redirectUri: string; verifier: string }, via?: GotVia): Promise<SignedIn> {
+  const grant = await postToken(
+    issuer,
+    'exchanging the sign-in code',
+    { form: { grant_type: 'authorization_code', code: input.code, redirect_uri: input.redirectUri, client_id: CLIENT_ID, code_verifier: input.verifier } },
+    via,
+  );
   if (!grant.accessToken || !grant.refreshToken) throw new TokenEndpointError(`${issuer} signed you in but returned no access or refresh token`);
   return { idToken: grant.idToken, accessToken: grant.accessToken, refreshToken: grant.refreshToken };
 }
@@ -166,7 +173,7 @@ export interface PendingLogin {
  * whose `state` does not match is answered 400 and ignored, so a stray or
  * forged request cannot end the login.
  */
-export async function startLogin(options: { issuer: string; ports?: number[]; timeoutMs?: number; keepAlive?: boolean }): Promise<PendingLogin> {
+export async function startLogin(options: { issuer: string; ports?: number[]; timeoutMs?: number; keepAlive?: boolean; via?: GotVia }): Promise<PendingLogin> {
   const pkce = createPkce();
   const state = crypto.randomBytes(32).toString('base64url');
   let settle!: { resolve: (t: SignedIn) => void; reject: (e: Error) => void };
@@ -196,7 +203,7 @@ export async function startLogin(options: { issuer: string; ports?: number[]; ti
     const code = url.searchParams.get('code');
     if (!code) return page(400, 'The sign-in came back without a code.');
     finished = true;
-    exchangeCode(options.issuer, { code, redirectUri, verifier: pkce.verifier }).then(
+    exchangeCode(options.issuer, { code, redirectUri, verifier: pkce.verifier }, options.via).then(
       (tokens) => {
         page(200, 'Signed in to AI Gate. You can close this tab.');
         finish(tokens);

@@ -7,6 +7,7 @@ import type { CodexAuthSync } from './codex-auth-sync.js';
 import type { EventBus } from '../events.js';
 import { chatgptClaims, decodeJwt, loginClaims } from './jwt.js';
 import { requestRefresh, TokenEndpointError, type RefreshReason } from './oauth.js';
+import type { UpstreamNet } from '../net/upstream-net.js';
 import type { Paths } from '../paths.js';
 import type { Vault } from '../secrets.js';
 import type { Store } from '../store.js';
@@ -32,6 +33,8 @@ export interface RefreshOptions {
   clock?: { now(): number };
   /** `$CODEX_HOME/auth.json`, for accounts Codex is signed in with too; `null` to share nothing. */
   codex?: CodexAuthSync | null;
+  /** How refreshes reach the issuer (each account through its own proxy); absent: directly. */
+  net?: UpstreamNet;
   /** Marks an account "needs sign-in" (the gateway's AccountHealth); by default the store is updated directly. */
   onNeedsLogin?: (account: AccountRecord, reason: string) => void;
 }
@@ -185,7 +188,8 @@ export class RefreshingTokens implements TokenSource {
 
   /** Spends the refresh token; persists the rotated one (store, then auth.json) before anyone uses the new access token. */
   private async rotate(account: AccountRecord, creds: Official, reason: RefreshReason): Promise<Official> {
-    const grant = await requestRefresh(this.o.issuer, creds.refreshToken, reason);
+    const via = await this.o.net?.via(`${this.o.issuer}/oauth/token`, account);
+    const grant = await requestRefresh(this.o.issuer, creds.refreshToken, reason, via);
     this.spent.add(hash(creds.refreshToken));
     const next: Official = {
       accessToken: grant.accessToken ?? creds.accessToken,

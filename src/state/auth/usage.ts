@@ -2,6 +2,7 @@ import got from 'got';
 import { applyQuota } from '../quota-history.js';
 import type { AccountRecord, Quota, QuotaWindow } from '../schema.js';
 import type { Store } from '../store.js';
+import { through, type GotVia, type UpstreamNet } from '../net/upstream-net.js';
 import type { TokenSource } from './tokens.js';
 
 /**
@@ -67,9 +68,10 @@ export function usageReport(body: unknown, now: number): UsageReport {
   };
 }
 
-async function getUsage(backend: string, account: AccountRecord, token: string): Promise<{ status: number; body: string }> {
+async function getUsage(backend: string, account: AccountRecord, token: string, via: GotVia): Promise<{ status: number; body: string }> {
   try {
     const res = await got.get(`${backend}/wham/usage`, {
+      agent: via.agent,
       headers: { authorization: `Bearer ${token}`, 'chatgpt-account-id': account.chatgptAccountId ?? '', 'user-agent': 'aigate', accept: 'application/json' },
       throwHttpErrors: false,
       retry: { limit: 0 },
@@ -77,7 +79,7 @@ async function getUsage(backend: string, account: AccountRecord, token: string):
     });
     return { status: res.statusCode, body: res.body };
   } catch (err) {
-    throw new UsageError(`${account.name}: ${backend} did not answer (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UsageError(`${account.name}: ${backend} did not answer${through(via)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
 
@@ -85,15 +87,19 @@ async function getUsage(backend: string, account: AccountRecord, token: string):
  * Fetches an official account's usage with a fresh token (refreshing once on
  * 401, like a request would) and records it as the account's quota.
  */
-export async function fetchUsage(input: { store: Store; tokens: TokenSource; backend: string; now?: () => number }, account: AccountRecord): Promise<UsageReport> {
+export async function fetchUsage(
+  input: { store: Store; tokens: TokenSource; backend: string; net?: UpstreamNet; now?: () => number },
+  account: AccountRecord,
+): Promise<UsageReport> {
   if (account.kind !== 'official') throw new UsageError(`${account.name} is a third-party account; only ChatGPT accounts have a usage endpoint`, 400);
+  const via = (await input.net?.via(`${input.backend}/wham/usage`, account)) ?? {};
   let token = await input.tokens.secretFor(account);
-  let res = await getUsage(input.backend, account, token);
+  let res = await getUsage(input.backend, account, token, via);
   if (res.status === 401) {
     const fresh = await input.tokens.afterUnauthorized(account, token);
     if (fresh) {
       token = fresh;
-      res = await getUsage(input.backend, account, token);
+      res = await getUsage(input.backend, account, token, via);
     }
   }
   if (res.status !== 200) throw new UsageError(`${account.name}: the usage endpoint answered HTTP ${res.status}`, res.status);
