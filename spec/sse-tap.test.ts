@@ -48,3 +48,22 @@ describe('the SSE tap', () => {
     assert.deepEqual(tapIn(JSON.stringify({ id: 'r', output: [], usage }), 9).usage, expectedUsage);
   });
 });
+
+describe('the SSE tap keeps the last event only', () => {
+  const stream = sseEvent('response.created', { response: { id: 'r' } }) + sseEvent('response.output_text.delta', { delta: 'x'.repeat(3000) }) + completed(200_000);
+  for (const cuts of [[40], [40, 60], [stream.length - 300, stream.length - 20], [stream.indexOf('response.completed') - 5, stream.indexOf('response.completed') + 3]]) {
+    it(`reads the type and usage of a last event that began in an earlier chunk (cut at ${cuts.join(', ')})`, () => {
+      const tap = new ResponseTap();
+      const bytes = Buffer.from(stream);
+      let from = 0;
+      for (const end of [...cuts, bytes.length]) {
+        tap.push(bytes.subarray(from, end));
+        from = end;
+      }
+      const r = tap.result();
+      assert.equal(r.lastType, 'response.completed');
+      assert.deepEqual(r.usage, expectedUsage);
+      assert.equal(tap.bytes, bytes.length);
+    });
+  }
+});

@@ -10,6 +10,9 @@
  *   BENCH_PROFILE=1    run the main AI Gate under --cpu-prof (spec/artifacts/bench/prof/)
  *   BENCH_NODE_ARGS    node flags for every AI Gate process, e.g. "--trace-gc" (logs in spec/artifacts/bench/)
  *   BENCH_AIGATE_DIR   measure another checkout's src/ (e.g. a fix) against the same baselines
+ *   BENCH_ONLY=cells   the four stream cells only (no 200 MB stream, failover or proxy cases)
+ *   BENCH_BASE_DIR     also measure this checkout's src/ as "aigate (before)" in the same run (e.g. the
+ *                      commit a change started from: `git archive <commit> src | tar -x -C DIR`)
  */
 import { execSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,12 +21,14 @@ import path from 'node:path';
 import { bigStream } from './big-stream.js';
 import { runCell, type Target } from './cells.js';
 import { codexRequest } from './codex-request.js';
-import { failoverCase } from './failover-case.js';
+import { failoverCase, type FailoverResult } from './failover-case.js';
 import { proxyCase } from './proxy-case.js';
 import { AIGATE_DIR, buildChildren, gatewayHome, memory, OUT, removeHome, ROOT, startChild, startGateway, type Measured } from './processes.js';
-import { bigStreamTable, cellTable, checks, checksTable, failoverTable, type CellReport } from './report.js';
+import { bigStreamTable, cellTable, checks, checksTable, failoverTable, relayCostTable, type CellReport } from './report.js';
 
 const SCALE = Number(process.env.BENCH_SCALE) || 1;
+const CELLS_ONLY = process.env.BENCH_ONLY === 'cells';
+const BASE_DIR = process.env.BENCH_BASE_DIR ? path.resolve(process.env.BENCH_BASE_DIR) : undefined;
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const BIG_BYTES = 200 * 1024 * 1024;
 const CELLS = [
@@ -33,7 +38,7 @@ const CELLS = [
   { shape: 'bulky', concurrency: 32, requests: 2000 },
 ];
 const ROUNDS = 5;
-const DESCRIBE: Record<string, string> = { chatty: '400 events × 40-B deltas', bulky: '50 events × 4 KiB deltas' };
+const DESCRIBE: Record<string, string> = { chatty: '400 deltas × 40 B', bulky: '50 deltas × 4000 B' };
 
 /** The lead's stats recorder, when it exists, can be switched off with AIGATE_STATS=off. */
 function hasStatsSwitch(dir = path.join(AIGATE_DIR, 'src')): boolean {
@@ -45,7 +50,7 @@ function hasStatsSwitch(dir = path.join(AIGATE_DIR, 'src')): boolean {
 async function main(): Promise<void> {
   const started = Date.now();
   const load0 = os.loadavg();
-  await buildChildren();
+  await buildChildren(BASE_DIR ? [AIGATE_DIR, BASE_DIR] : [AIGATE_DIR]);
   const procs: Measured[] = [];
   const homes: NodeJS.ProcessEnv[] = [];
   const keep = <T extends Measured>(p: T) => (procs.push(p), p);
@@ -53,7 +58,7 @@ async function main(): Promise<void> {
     const mock = keep(await startChild('mock-server', 'mock'));
     const pipe = keep(await startChild('pipe-proxy', 'pipe', mock.url));
     const got = keep(await startChild('got-proxy', 'got', mock.url));
-    const home = () => (homes.push(gatewayHome([{ name: 'bench', baseUrl: `${mock.url}/v1` }])), homes.at(-1)!);
+    const home = (dir?: string) => (homes.push(gatewayHome([{ name: 'bench', baseUrl: `${mock.url}/v1` }], dir)), homes.at(-1)!);
     const profileArgs = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', path.join(OUT, 'prof')] : [];
     const aigate = keep(await startGateway('aigate', home(), profileArgs));
     const targets: Target[] = [
@@ -62,12 +67,13 @@ async function main(): Promise<void> {
       { name: 'got', url: `${got.url}/v1/responses`, proc: got },
       { name: 'aigate', url: `${aigate.url}/ai-router/api/responses`, proc: aigate },
     ];
+    const gateway = (name: string, proc: Measured & { url: string }) => {
+      targets.push({ name, url: `${proc.url}/ai-router/api/responses`, proc });
+      gateways.push(name);
+    };
     const gateways = ['aigate'];
-    if (hasStatsSwitch()) {
-      const off = keep(await startGateway('aigate-stats-off', { ...home(), AIGATE_STATS: 'off' }));
-      targets.push({ name: 'aigate (stats off)', url: `${off.url}/ai-router/api/responses`, proc: off });
-      gateways.push('aigate (stats off)');
-    }
+    if (BASE_DIR) gateway('aigate (before)', keep(await startGateway('aigate-before', home(BASE_DIR), [], BASE_DIR)));
+    if (hasStatsSwitch()) gateway('aigate (stats off)', keep(await startGateway('aigate-stats-off', { ...home(), AIGATE_STATS: 'off' })));
     const request = codexRequest();
     await new Promise((r) => setTimeout(r, 500));
     const idleRss = Object.fromEntries(targets.filter((t) => t.proc).map((t) => [t.name, Math.round(memory(t.proc!.child.pid!).rss / 1e5) / 10]));
@@ -91,25 +97,30 @@ async function main(): Promise<void> {
 
     // Every request in the cells succeeds upstream: a failover logged here is the gateway misjudging a good stream.
     for (const g of gateways) {
-      const log = fs.readFileSync(path.join(OUT, `${g === 'aigate' ? 'aigate' : 'aigate-stats-off'}.log`), 'utf8');
+      const log = fs.readFileSync(path.join(OUT, `${targets.find((t) => t.name === g)!.proc!.name}.log`), 'utf8');
       const failovers = log.split('\n').filter((l) => / failover: /.test(l));
       if (failovers.length) console.log(`WARNING: ${g} logged ${failovers.length} failovers on good streams during the cells, e.g. "${failovers[0]!.trim()}"\n`);
     }
 
     const big = [];
-    for (const t of targets.filter((t) => t.proc)) big.push(await bigStream(t, BIG_BYTES));
-    console.log(`${bigStreamTable(big)}\n`);
+    let failover: FailoverResult[] = [];
+    let viaProxy: Awaited<ReturnType<typeof proxyCase>> | undefined;
+    if (!CELLS_ONLY) {
+      for (const t of targets.filter((t) => t.proc)) big.push(await bigStream(t, BIG_BYTES));
+      console.log(`${bigStreamTable(big)}\n`);
 
-    const failover = await failoverCase(mock, Math.max(ROUNDS, Math.round(200 * SCALE)), ROUNDS);
-    console.log(`${failoverTable(failover)}\n`);
+      failover = await failoverCase(mock, Math.max(ROUNDS, Math.round(200 * SCALE)), ROUNDS);
+      console.log(`${failoverTable(failover)}\n`);
 
-    const viaProxy = await proxyCase({ scale: SCALE, rounds: ROUNDS, request });
-    for (const cell of viaProxy.cells) console.log(`${cellTable(cell)}\n`);
-    console.log(`CONNECT tunnels opened: ${viaProxy.tunnels.map((t) => `${t.target} ${t.tunnels} for ~${t.requests} requests`).join(', ')} (kept alive when far below one per request)\n`);
+      viaProxy = await proxyCase({ scale: SCALE, rounds: ROUNDS, request });
+      for (const cell of viaProxy.cells) console.log(`${cellTable(cell)}\n`);
+      console.log(`CONNECT tunnels opened: ${viaProxy.tunnels.map((t) => `${t.target} ${t.tunnels} for ~${t.requests} requests`).join(', ')} (kept alive when far below one per request)\n`);
+    }
 
+    console.log(`${relayCostTable(cells, gateways)}\n`);
     const list = checks(cells, big, failover, gateways);
     console.log(checksTable(list));
-    const command = `npm run bench${SCALE !== 1 ? ` (BENCH_SCALE=${SCALE})` : ''}`;
+    const command = `npm run bench${SCALE !== 1 ? ` (BENCH_SCALE=${SCALE})` : ''}${CELLS_ONLY ? ' (BENCH_ONLY=cells)' : ''}`;
     const json = {
       at: new Date(started).toISOString(),
       command,
@@ -124,6 +135,7 @@ async function main(): Promise<void> {
       bigStream: big,
       failover,
       throughProxy: viaProxy,
+      baseDir: BASE_DIR,
       checks: list,
     };
     fs.writeFileSync(path.join(ROOT, 'spec', 'artifacts', 'bench.json'), `${JSON.stringify(json, null, 2)}\n`);

@@ -2,7 +2,7 @@
  * A 200 MB SSE stream through a proxy while its RSS is sampled every 20 ms:
  * a relay that holds no body stays flat; one that buffers grows with the stream.
  */
-import http from 'node:http';
+import { Pool } from 'undici';
 import { codexRequest } from './codex-request.js';
 import { once } from './load.js';
 import { memory } from './processes.js';
@@ -24,18 +24,18 @@ const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
 
 export async function bigStream(target: Target, bytes: number): Promise<BigStreamResult> {
   const pid = target.proc!.child.pid!;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const pool = new Pool(new URL(target.url).origin, { connections: 1 });
   const request = codexRequest();
   const headers = { 'x-bench-shape': 'huge', 'x-bench-bytes': String(bytes) };
   const start = memory(pid).rss;
   let peak = start;
   const sampler = setInterval(() => (peak = Math.max(peak, memory(pid).rss)), 20);
-  const sample = await once({ url: target.url, agent, request, requests: 1, concurrency: 1, session: () => 'bench-big', headers }, 0);
+  const sample = await once({ url: target.url, pool, request, requests: 1, concurrency: 1, session: () => 'bench-big', headers }, 0);
   clearInterval(sampler);
   peak = Math.max(peak, memory(pid).rss);
   await new Promise((r) => setTimeout(r, 200));
   const end = memory(pid).rss;
-  agent.destroy();
+  await pool.destroy();
   return {
     target: target.name,
     ok: sample.ok,

@@ -6,7 +6,7 @@
  * the figure is the median over rounds, so a burst from a neighbour process in
  * one round does not move it (the pooled mean is kept in the JSON too).
  */
-import http from 'node:http';
+import { Pool } from 'undici';
 import type { CodexRequest } from './codex-request.js';
 import { load, percentile, sortedBy, type LoadOptions, type Sample } from './load.js';
 import { memory, resetPeak, type Measured } from './processes.js';
@@ -48,6 +48,8 @@ export interface TargetResult {
   peakRssMb?: number;
   bytesPerResponse: number;
   chunksPerResponse: number;
+  /** Every warm-up response was byte for byte the one the upstream sends directly. */
+  identical: boolean;
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;
@@ -57,12 +59,13 @@ export async function runCell(spec: CellSpec, targets: Target[]): Promise<Target
   const per = Math.ceil(spec.requests / spec.rounds);
   const state = targets.map((t) => ({
     target: t,
-    agent: new http.Agent({ keepAlive: true, maxSockets: spec.concurrency }),
+    pool: new Pool(new URL(t.url).origin, { connections: spec.concurrency }),
     samples: [] as Sample[],
     cpuUs: 0,
     sysUs: 0,
     perRound: [] as number[],
     served: 0,
+    digests: new Set<string>(),
   }));
   for (let round = 0; round <= spec.rounds; round++) {
     if (round === 1) for (const s of state) if (s.target.proc) resetPeak(s.target.proc.child.pid!);
@@ -71,18 +74,22 @@ export async function runCell(spec: CellSpec, targets: Target[]): Promise<Target
       const before = await s.target.proc?.probe();
       const options: LoadOptions = {
         url: s.target.url,
-        agent: s.agent,
+        pool: s.pool,
         request: spec.request,
         requests: per,
         concurrency: spec.concurrency,
         headers: spec.headers,
         gapMs: spec.gapMs,
         session: (i) => spec.session(s.target.name, s.served + i),
+        digest: round === 0,
       };
       const samples = await load(options);
       s.served += per;
       const after = await s.target.proc?.probe();
-      if (round === 0) continue;
+      if (round === 0) {
+        for (const x of samples) s.digests.add(x.digest ?? 'failed');
+        continue;
+      }
       s.samples.push(...samples);
       if (before && after) {
         s.perRound.push((after.cpuUs - before.cpuUs) / samples.length);
@@ -91,8 +98,10 @@ export async function runCell(spec: CellSpec, targets: Target[]): Promise<Target
       }
     }
   }
+  // The mock's answers are fixed per shape: what the direct connection got is what every proxy must relay.
+  const direct = state.find((s) => !s.target.proc)?.digests;
   return state.map((s) => {
-    s.agent.destroy();
+    void s.pool.destroy();
     const good = s.samples.filter((x) => x.ok);
     const ttfb = sortedBy(good, 'ttfb');
     const total = sortedBy(good, 'total');
@@ -111,6 +120,7 @@ export async function runCell(spec: CellSpec, targets: Target[]): Promise<Target
       peakRssMb: pid ? Math.round(memory(pid).peak / 1e5) / 10 : undefined,
       bytesPerResponse: Math.round(good.reduce((a, x) => a + x.bytes, 0) / (good.length || 1)),
       chunksPerResponse: Math.round((good.reduce((a, x) => a + x.chunks, 0) / (good.length || 1)) * 10) / 10,
+      identical: !!direct && direct.size === 1 && s.digests.size === 1 && [...s.digests][0] === [...direct][0],
     };
   });
 }

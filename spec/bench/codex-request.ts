@@ -1,6 +1,6 @@
 /**
  * A request shaped like the one Codex sends for a mid-conversation turn
- * (codex-protocol.md): ~50 KB of JSON carrying the whole history — system
+ * (codex-protocol.md): ~20 KB of JSON carrying the whole history — system
  * instructions, tool schemas, shell calls and their output, and reasoning items
  * with `encrypted_content` — plus Codex's headers. The gateway parses this body
  * on every request, so its size is part of what the bench measures.
@@ -59,14 +59,14 @@ export interface CodexRequest {
   headers(session: string): Record<string, string>;
 }
 
-/** A ~50 KB turn; without reasoning items when `withReasoning` is false (nothing for a failover to strip). */
+/** A ~20 KB turn; without reasoning items when `withReasoning` is false (nothing for a failover to strip). */
 export function codexRequest(options: { withReasoning?: boolean; session?: string } = {}): CodexRequest {
   const withReasoning = options.withReasoning ?? true;
   const thread = options.session ?? '0199a2b3-c4d5-7e6f-8091-a2b3c4d5e6f7';
   const body = {
     model: 'gpt-5.1-codex',
-    instructions: prose(9000, 42),
-    input: history(withReasoning ? 7 : 11, withReasoning),
+    instructions: prose(6000, 42),
+    input: history(withReasoning ? 2 : 3, withReasoning),
     tools: [tool('shell', 'Runs a shell command and returns its output.'), tool('apply_patch', 'Edits files with a patch.'), tool('update_plan', 'Updates the task plan.'), tool('view_image', 'Attaches a local image.')],
     tool_choice: 'auto',
     parallel_tool_calls: false,

@@ -1,12 +1,14 @@
 /**
- * The bench's client: keep-alive node:http, `concurrency` requests in flight,
+ * The bench's client: an undici pool (keep-alive, one request per connection at
+ * a time), `concurrency` requests in flight,
  * each timed from the first byte written to the first body byte (TTFB) and to
  * the end. A response counts as good only with status 200 and a
  * `response.completed` event, so a proxy that drops bytes cannot look fast.
  */
-import http from 'node:http';
+import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Dispatcher } from 'undici';
 import type { CodexRequest } from './codex-request.js';
 
 export interface Sample {
@@ -15,12 +17,15 @@ export interface Sample {
   bytes: number;
   chunks: number;
   ok: boolean;
+  /** SHA-256 of the body, when asked for (`digest`). */
+  digest?: string;
 }
 
 export interface LoadOptions {
   /** Full URL of the `/responses` endpoint. */
   url: string;
-  agent: http.Agent;
+  /** A keep-alive pool on the URL's origin (undici's `Pool`). */
+  pool: Dispatcher;
   request: CodexRequest;
   requests: number;
   concurrency: number;
@@ -29,6 +34,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** Idle time between one worker's requests (not timed). */
   gapMs?: number;
+  /** Hash each body (the warm-up round does, to check every proxy relays the bytes unchanged). */
+  digest?: boolean;
 }
 
 const COMPLETED = Buffer.from('response.completed');
@@ -41,21 +48,23 @@ export function once(options: LoadOptions, i: number): Promise<Sample> {
     let chunks = 0;
     let completed = false;
     let carry: Buffer | undefined;
+    const hash = options.digest ? createHash('sha256') : undefined;
+    const failed = () => resolve({ ttfb, total: performance.now() - started, bytes, chunks, ok: false });
     const headers = { ...options.request.headers(options.session(i)), ...options.headers };
-    const req = http.request(options.url, { method: 'POST', agent: options.agent, headers }, (res) => {
-      res.on('data', (chunk: Buffer) => {
+    const path = new URL(options.url).pathname;
+    options.pool.request({ path, method: 'POST', headers, body: options.request.body }).then(({ statusCode, body }) => {
+      body.on('data', (chunk: Buffer) => {
         if (!chunks++) ttfb = performance.now() - started;
         bytes += chunk.length;
+        hash?.update(chunk);
         if (!completed) {
           completed = chunk.indexOf(COMPLETED) >= 0 || (!!carry && Buffer.concat([carry, chunk.subarray(0, COMPLETED.length)]).indexOf(COMPLETED) >= 0);
           carry = chunk.subarray(Math.max(0, chunk.length - COMPLETED.length));
         }
       });
-      res.on('end', () => resolve({ ttfb, total: performance.now() - started, bytes, chunks, ok: res.statusCode === 200 && completed }));
-      res.on('error', () => resolve({ ttfb, total: performance.now() - started, bytes, chunks, ok: false }));
-    });
-    req.on('error', () => resolve({ ttfb, total: performance.now() - started, bytes, chunks, ok: false }));
-    req.end(options.request.body);
+      body.on('end', () => resolve({ ttfb, total: performance.now() - started, bytes, chunks, ok: statusCode === 200 && completed, digest: hash?.digest('hex') }));
+      body.on('error', failed);
+    }, failed);
   });
 }
 

@@ -4,10 +4,12 @@
  * event per socket write, yielding to the event loop between events so each
  * proxy sees real per-event chunks rather than one coalesced buffer.
  *
- *   x-bench-shape: chatty  400 events, 40-byte text deltas
- *                  bulky    50 events, 4 KiB text deltas
- *                  small     5 events (a one-line answer)
+ *   x-bench-shape: chatty  400 text deltas of 40 B
+ *                  bulky    50 text deltas of 4000 B
+ *                  small     a one-line answer
  *                  huge     x-bench-bytes of 64 KiB deltas, then a completed event without the output echo
+ *   Each stream is what a text turn looks like on the wire: `response.created`, the deltas,
+ *   `response.output_item.done` carrying the whole text again, and `response.completed` with usage.
  *   path /a/...            429 usage_limit_reached at once, cooldown 5 ms (the failover case)
  *
  * With BENCH_TLS_CERT and BENCH_TLS_KEY (PEM files) it speaks https instead (the proxy cells).
@@ -17,16 +19,25 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
-import { answerEvents, sseEvent, usage } from '../mock-upstream.js';
+import { sseEvent, usage } from '../mock-upstream.js';
 
-const encode = (events: string[]) => events.map((e) => Buffer.from(e));
 const text = (bytes: number, n: number) => 'abcdefghijklmnopqrstuvwxyz0123456789 '.repeat(Math.ceil((bytes * n) / 37)).slice(0, bytes * n);
 
-/** created + output_item.added + deltas + output_item.done + completed */
+/** created + deltas + output_item.done (the full text) + completed (usage) */
+function answer(id: string, deltas: number, bytes: number): Buffer[] {
+  const all = text(bytes, deltas);
+  const item = { id: `msg_${id}`, type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: all, annotations: [] }] };
+  const events = [sseEvent('response.created', { response: { id, status: 'in_progress', output: [] } })];
+  for (let i = 0; i < deltas; i++) events.push(sseEvent('response.output_text.delta', { item_id: item.id, output_index: 0, content_index: 0, delta: all.slice(i * bytes, (i + 1) * bytes) }));
+  events.push(sseEvent('response.output_item.done', { output_index: 0, item }));
+  events.push(sseEvent('response.completed', { response: { id, status: 'completed', output: [], usage } }));
+  return events.map((e) => Buffer.from(e));
+}
+
 const shapes: Record<string, Buffer[]> = {
-  chatty: encode(answerEvents({ text: text(40, 396), deltas: 396, tag: 'bench', id: 'resp_chatty' })),
-  bulky: encode(answerEvents({ text: text(4096, 46), deltas: 46, tag: 'bench', id: 'resp_bulky' })),
-  small: encode(answerEvents({ text: 'Hello from the second account.', tag: 'bench', id: 'resp_small' })),
+  chatty: answer('resp_chatty', 400, 40),
+  bulky: answer('resp_bulky', 50, 4000),
+  small: answer('resp_small', 1, 30),
 };
 
 function rateLimitHeaders(): Record<string, string> {

@@ -19,8 +19,9 @@ export class EventStreams {
     private readonly heartbeatMs = 15_000,
   ) {
     // One listener per event for all clients, so many open popovers never trip the emitter's leak warning.
+    // With no popover open (the usual case for `aigate serve`), every request's record is not even serialized.
     const offs = FORWARDED.map((name) => {
-      const listener = (payload?: unknown) => this.broadcast(`event: ${name}\ndata: ${JSON.stringify(payload ?? {})}\n\n`);
+      const listener = (payload?: unknown) => this.open.size && this.broadcast(`event: ${name}\ndata: ${JSON.stringify(payload ?? {})}\n\n`);
       bus.on(name, listener as never);
       return () => bus.off(name, listener as never);
     });
@@ -47,7 +48,6 @@ export class EventStreams {
   };
 
   private broadcast(text: string): void {
-    if (!this.open.size) return;
     for (const res of this.open) res.write(text);
   }
 

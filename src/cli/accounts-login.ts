@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import got from 'got';
 import { formatDuration, formatResetTime } from '../state/account-status.js';
 import { describeAccount, findAccount, requireAccount, upsertOfficial } from '../state/accounts.js';
 import { through, type GotVia, type UpstreamNet } from '../state/net/upstream-net.js';
@@ -18,6 +17,7 @@ import { applyQuota } from '../state/quota-history.js';
 import { CliError, type CliContext, type Verb } from './context.js';
 import { table } from './table.js';
 import type { AccountRecord, Quota, QuotaWindow } from '../state/schema.js';
+import { httpClient } from '../state/net/http-client.js';
 
 
 /** `aigate accounts login | test | usage`: signing in with ChatGPT, checking an account, its quota. */
@@ -119,7 +119,7 @@ async function probe(account: AccountRecord, { store, tokens, net }: { store: St
     for (let attempt = 0; ; attempt++) {
       const headers: Record<string, string> = { authorization: `Bearer ${secret}`, accept: 'text/event-stream', originator: 'aigate', 'user-agent': 'aigate' };
       if (account.kind === 'official' && account.chatgptAccountId) headers['chatgpt-account-id'] = account.chatgptAccountId;
-      const res = await got.post(url, { json: body, headers, agent: via.agent, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 } });
+      const res = await (await httpClient()).post(url, { json: body, headers, agent: via.agent, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: 60_000 } });
       const quota = quotaFromHeaders(res.headers, Date.now());
       if (quota) await recordQuota(store, account, quota);
       if (res.statusCode === 401 && attempt === 0 && account.kind === 'official') {

@@ -1,10 +1,13 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { relayedHeaders } from './providers.js';
+import { FailedMarker } from './failed-marker.js';
 import { firstEvent, ResponseTap } from './sse-tap.js';
+import { relayed } from './young-generation.js';
 
 /** The first bytes of an SSE response, held back until its first event is complete. */
 export interface Peek {
   chunks: Buffer[];
+  /** The first event, when it is (or mentions) a `response.failed`. */
   event?: Record<string, unknown>;
   /** The upstream ended or broke before a first event was complete. */
   ended: boolean;
@@ -33,7 +36,7 @@ export function peekFirstEvent(up: IncomingMessage, timeoutMs: number): Promise<
       chunks.push(chunk);
       size += chunk.length;
       const buffered = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
-      const first = firstEvent(buffered);
+      const first = firstEvent(buffered, 'response.failed');
       if (first.complete || size > PEEK_LIMIT) done(false, first.event);
     };
     const onEnd = () => done(true);
@@ -53,31 +56,7 @@ export interface RelayOutcome {
   withheld?: Record<string, unknown>;
 }
 
-const FAILED = Buffer.from('response.failed');
 const EMPTY = Buffer.alloc(0);
-
-/**
- * Finds where a `response.failed` begins in a stream, also when the name is
- * split between two chunks (then at the second chunk's start). Keeps only the
- * last bytes of the previous chunk, never the chunks.
- */
-class FailedMarker {
-  private readonly scratch = Buffer.alloc(2 * (FAILED.length - 1));
-  private tailLen = 0;
-
-  find(chunk: Buffer): number {
-    const at = chunk.indexOf(FAILED);
-    if (at >= 0 || !this.tailLen) return at;
-    const head = chunk.copy(this.scratch, this.tailLen, 0, FAILED.length - 1);
-    return this.scratch.subarray(0, this.tailLen + head).indexOf(FAILED) >= 0 ? 0 : -1;
-  }
-
-  remember(chunk: Buffer): void {
-    const keep = Math.min(chunk.length, FAILED.length - 1);
-    chunk.copy(this.scratch, 0, chunk.length - keep);
-    this.tailLen = keep;
-  }
-}
 
 /**
  * Relays an upstream response to the client as it arrives: status and headers
@@ -102,6 +81,7 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
     if (chunk.length && !res.write(chunk)) up.pause();
   };
   const consume = (chunk: Buffer): void => {
+    relayed(chunk.length);
     tap.push(chunk);
     if (!marker) return write(chunk);
     for (let rest = chunk; rest.length; ) {
@@ -113,13 +93,11 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
         write(hold.subarray(0, end + 2));
         rest = hold.subarray(end + 2);
         hold = undefined;
+        marker.atEventStart();
         continue;
       }
       const at = marker.find(rest);
-      if (at < 0) {
-        marker.remember(rest);
-        return write(rest);
-      }
+      if (at < 0) return write(rest);
       // The bytes before the name go out: without the rest of the event they are nothing Codex reads.
       write(rest.subarray(0, at));
       hold = Buffer.from(rest.subarray(at));

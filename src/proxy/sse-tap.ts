@@ -3,7 +3,7 @@ import type { TokenUsage } from '../state/events.js';
 /** Bytes kept from the end of a response: enough for any terminal event's usage and error. */
 const TAIL_BYTES = 64 * 1024;
 /** Bytes kept from the start of the last event: enough for its `event:` line or `"type"`. */
-const HEAD_BYTES = 512;
+export const HEAD_BYTES = 512;
 const BOUNDARY = Buffer.from('\n\n');
 const USAGE_KEY = Buffer.from('"usage":');
 const TYPE = /^event: *(\S+)|"type" *: *"([^"]+)"/m;
@@ -18,12 +18,15 @@ export interface TapResult {
 }
 
 /**
- * Reads a response as it passes without delaying or altering it. It copies
- * the bytes it needs (the last 64 KiB, and the head of the last event) instead
- * of holding on to the upstream's chunks, so every chunk can be collected as
- * soon as the socket has written it. `response.completed` repeats the whole
- * output before its `usage`, so the usage is always in the tail and the type in
- * the head, however long the event.
+ * Reads a response as it passes without delaying or altering it. What it
+ * needs is all in the last event: its type (in its first bytes), its usage
+ * (`response.completed` repeats the whole output before its `usage`, so the
+ * usage is at its end) and, for `response.failed`, its error. So it keeps the
+ * last event only: the chunk it ends in by reference, and — when the event goes
+ * on over more chunks — the head and the last 64 KiB copied as each earlier
+ * chunk is left behind. A chatty stream's chunks each hold whole events and are
+ * never copied; no chunk is held past the next one, so every chunk can still
+ * be collected as soon as the socket has written it.
  */
 /**
  * Tail buffers are reused across responses: a fresh 128 KiB per stream is external memory that
@@ -34,11 +37,16 @@ const pool: Buffer[] = [];
 const POOL_MAX = 64;
 
 export class ResponseTap {
-  private tail = pool.pop() ?? Buffer.allocUnsafeSlow(2 * TAIL_BYTES);
+  /** The last event's bytes before `pending`, at most the last TAIL_BYTES (taken from the pool when needed). */
+  private tail?: Buffer;
   private tailLen = 0;
   private done?: TapResult;
-  private head = Buffer.allocUnsafe(HEAD_BYTES);
+  /** The last event's first bytes, once it began before `pending`. */
+  private head?: Buffer;
   private headLen = 0;
+  /** The newest chunk, and where in it the last event's bytes begin (not copied yet). */
+  private pending?: Buffer;
+  private pendingFrom = 0;
   /** Offset (in the whole response) where the last event began. */
   private eventStart = 0;
   /** The data so far ends with a boundary: the next byte begins an event. */
@@ -47,59 +55,85 @@ export class ResponseTap {
   bytes = 0;
 
   readonly push = (chunk: Buffer): void => {
-    if (this.done) return;
-    const before = this.bytes;
+    if (this.done || !chunk.length) return;
+    const start = this.lastEventStart(chunk);
+    if (start >= 0) {
+      // A new last event: nothing before it matters any more.
+      this.eventStart = this.bytes + start;
+      this.tailLen = 0;
+      this.headLen = 0;
+      this.head = undefined;
+      this.pendingFrom = start;
+    } else {
+      this.settle();
+      this.pendingFrom = 0;
+    }
+    this.pending = chunk;
     this.bytes += chunk.length;
-    this.noteEvents(chunk, before);
-    this.append(chunk);
   };
 
-  private append(chunk: Buffer): void {
-    if (chunk.length >= TAIL_BYTES) {
-      chunk.copy(this.tail, 0, chunk.length - TAIL_BYTES);
-      this.tailLen = TAIL_BYTES;
-      return;
-    }
-    if (this.tailLen + chunk.length > this.tail.length) {
-      // Full: keep only what the tail needs, then append.
-      const keep = TAIL_BYTES - chunk.length;
-      this.tail.copy(this.tail, 0, this.tailLen - keep, this.tailLen);
-      this.tailLen = keep;
-    }
-    chunk.copy(this.tail, this.tailLen);
-    this.tailLen += chunk.length;
-  }
-
-  /** Finds where the last event that begins in `chunk` starts (a boundary may straddle chunks) and keeps its head. */
-  private noteEvents(chunk: Buffer, offset: number): void {
+  /** Where the last event that begins in `chunk` starts, or -1 (a boundary may straddle chunks). */
+  private lastEventStart(chunk: Buffer): number {
     const n = chunk.length;
-    if (!n) return;
     const straddles = this.lastByte === 0x0a && chunk[0] === 0x0a;
     // The greatest `\n\n` that has event bytes after it within this chunk.
     const at = n >= 3 ? chunk.lastIndexOf(BOUNDARY, n - 3) : -1;
     const start = at >= 0 ? at + 2 : straddles && n > 1 ? 1 : this.startsNext ? 0 : -1;
-    let from = 0;
-    if (start >= 0) {
-      this.eventStart = offset + start;
-      this.headLen = 0;
-      from = start;
-    }
-    if (this.headLen < HEAD_BYTES) this.headLen += chunk.copy(this.head, this.headLen, from, Math.min(n, from + HEAD_BYTES - this.headLen));
     this.startsNext = n >= 2 ? chunk[n - 2] === 0x0a && chunk[n - 1] === 0x0a : straddles;
     this.lastByte = chunk[n - 1]!;
+    return start;
+  }
+
+  /** The pending chunk is left behind: copies what the last event needs of it. */
+  private settle(): void {
+    const chunk = this.pending;
+    if (!chunk) return;
+    const from = this.pendingFrom;
+    if (this.headLen < HEAD_BYTES) {
+      this.head ??= Buffer.allocUnsafe(HEAD_BYTES);
+      this.headLen += chunk.copy(this.head, this.headLen, from, Math.min(chunk.length, from + HEAD_BYTES - this.headLen));
+    }
+    this.append(chunk, from);
+    this.pending = undefined;
+  }
+
+  private append(chunk: Buffer, from: number): void {
+    const tail = (this.tail ??= pool.pop() ?? Buffer.allocUnsafeSlow(2 * TAIL_BYTES));
+    const len = chunk.length - from;
+    if (len >= TAIL_BYTES) {
+      chunk.copy(tail, 0, chunk.length - TAIL_BYTES);
+      this.tailLen = TAIL_BYTES;
+      return;
+    }
+    if (this.tailLen + len > tail.length) {
+      // Full: keep only what the tail needs, then append.
+      const keep = TAIL_BYTES - len;
+      tail.copy(tail, 0, this.tailLen - keep, this.tailLen);
+      this.tailLen = keep;
+    }
+    chunk.copy(tail, this.tailLen, from);
+    this.tailLen += len;
   }
 
   /** What the response said at its end. Call once the response is over: the tap then returns its buffer. */
   result(): TapResult {
     if (this.done) return this.done;
-    const tail = this.tail.subarray(0, this.tailLen);
-    const lastType = typeIn(this.head.subarray(0, this.headLen));
+    const pending = this.pending?.subarray(this.pendingFrom) ?? EMPTY;
+    if (this.head && this.headLen < HEAD_BYTES) this.headLen += pending.copy(this.head, this.headLen, 0, HEAD_BYTES - this.headLen);
+    const head = this.head ? this.head.subarray(0, this.headLen) : pending.subarray(0, HEAD_BYTES);
+    let tail = pending.subarray(Math.max(0, pending.length - TAIL_BYTES));
+    if (this.tailLen) {
+      this.append(pending, 0);
+      tail = this.tail!.subarray(0, this.tailLen);
+    }
+    const lastType = typeIn(head);
     let lastEvent: Record<string, unknown> | undefined;
     const fromEnd = this.bytes - this.eventStart;
     if (lastType === 'response.failed' && fromEnd <= tail.length) lastEvent = eventJson(tail.subarray(tail.length - fromEnd));
     this.done = { lastType, lastEvent, usage: usageFrom(lastUsageObject(tail)) };
-    if (pool.length < POOL_MAX) pool.push(this.tail);
-    this.tail = EMPTY;
+    if (this.tail && pool.length < POOL_MAX) pool.push(this.tail);
+    this.tail = undefined;
+    this.pending = undefined;
     return this.done;
   }
 }
@@ -109,11 +143,16 @@ function typeIn(head: Buffer): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
-/** The first complete SSE event of a stream, once `buffered` holds one. */
-export function firstEvent(buffered: Buffer): { event?: Record<string, unknown>; complete: boolean } {
+/**
+ * The first complete SSE event of a stream, once `buffered` holds one. With `named`, the event is parsed only
+ * when its bytes mention that name (the gateway only needs a first `response.failed`; parsing every
+ * `response.created` cost each turn ~20 µs).
+ */
+export function firstEvent(buffered: Buffer, named?: string): { event?: Record<string, unknown>; complete: boolean } {
   const end = buffered.indexOf(BOUNDARY);
   if (end < 0) return { complete: false };
-  return { event: eventJson(buffered.subarray(0, end)), complete: true };
+  const block = buffered.subarray(0, end);
+  return { event: named === undefined || block.includes(named) ? eventJson(block) : undefined, complete: true };
 }
 
 /** Every event of a whole SSE body, parsed (for the small answers the gateway reads in full). */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import got from 'got';
 import { through, type GotVia } from '../net/upstream-net.js';
 import { CLIENT_ID, exchangeCode, type SignedIn } from './oauth.js';
+import { httpClient } from '../net/http-client.js';
 
 /**
  * Signing in without a browser on this machine (`aigate accounts login --device`),
@@ -22,7 +22,7 @@ const REQUEST_TIMEOUT_MS = 20_000;
 
 async function post(url: string, json: Record<string, string>, via: GotVia = {}) {
   try {
-    return await got.post(url, { json, agent: via.agent, headers: { 'user-agent': 'aigate' }, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: REQUEST_TIMEOUT_MS } });
+    return await (await httpClient()).post(url, { json, agent: via.agent, headers: { 'user-agent': 'aigate' }, throwHttpErrors: false, retry: { limit: 0 }, timeout: { request: REQUEST_TIMEOUT_MS } });
   } catch (err) {
     throw new Error(`device-code sign-in: ${new URL(url).origin} did not answer${through(via)} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }

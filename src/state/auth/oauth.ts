@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import got from 'got';
 import { through, type GotVia } from '../net/upstream-net.js';
+import { httpClient } from '../net/http-client.js';
 
 /**
  * Signing in with ChatGPT the way Codex does (codex-protocol.md; openai/codex
@@ -90,7 +90,7 @@ function errorCode(body: unknown): string | undefined {
 async function postToken(issuer: string, what: string, body: { form?: Record<string, string>; json?: Record<string, string> }, via: GotVia = {}): Promise<TokenGrant> {
   let res;
   try {
-    res = await got.post(`${issuer}/oauth/token`, {
+    res = await (await httpClient()).post(`${issuer}/oauth/token`, {
       ...body,
       agent: via.agent,
       headers: { 'user-agent': 'aigate', accept: 'application/json' },

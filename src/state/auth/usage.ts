@@ -1,9 +1,9 @@
-import got from 'got';
 import { applyQuota } from '../quota-history.js';
 import type { AccountRecord, Quota, QuotaWindow } from '../schema.js';
 import type { Store } from '../store.js';
 import { through, type GotVia, type UpstreamNet } from '../net/upstream-net.js';
 import type { TokenSource } from './tokens.js';
+import { httpClient } from '../net/http-client.js';
 
 /**
  * The official usage endpoint (`GET {backend}/wham/usage`, what Codex's
@@ -70,7 +70,7 @@ export function usageReport(body: unknown, now: number): UsageReport {
 
 async function getUsage(backend: string, account: AccountRecord, token: string, via: GotVia): Promise<{ status: number; body: string }> {
   try {
-    const res = await got.get(`${backend}/wham/usage`, {
+    const res = await (await httpClient()).get(`${backend}/wham/usage`, {
       agent: via.agent,
       headers: { authorization: `Bearer ${token}`, 'chatgpt-account-id': account.chatgptAccountId ?? '', 'user-agent': 'aigate', accept: 'application/json' },
       throwHttpErrors: false,

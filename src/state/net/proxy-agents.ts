@@ -1,7 +1,4 @@
 import type { Agent } from 'node:http';
-import { HttpProxyAgent } from 'http-proxy-agent';
-import { HttpsProxyAgent } from 'https-proxy-agent';
-import { SocksProxyAgent } from 'socks-proxy-agent';
 
 /**
  * One pair of keep-alive agents per proxy URL, made on first use and kept:
@@ -9,6 +6,8 @@ import { SocksProxyAgent } from 'socks-proxy-agent';
  * its connections. Through an HTTP(S) proxy, https upstreams are tunnelled
  * with CONNECT and http ones are forwarded (as curl does); a SOCKS proxy
  * carries both. The pools are sized like the direct ones (see upstream.ts).
+ * The agent packages load with the first proxy: with none configured they
+ * would only add to the gateway's memory (the SOCKS one alone ~10 MB of RSS).
  */
 const POOL = { keepAlive: true, maxFreeSockets: 256, scheduling: 'lifo' } as const;
 
@@ -21,15 +20,19 @@ export class ProxyAgents {
   private readonly pairs = new Map<string, ProxyAgentPair>();
 
   /** The agents for `proxyUrl` (the full URL, password included: it never leaves memory). */
-  for(proxyUrl: string): ProxyAgentPair {
+  async for(proxyUrl: string): Promise<ProxyAgentPair> {
     let pair = this.pairs.get(proxyUrl);
     if (!pair) {
       if (proxyUrl.startsWith('socks')) {
+        const { SocksProxyAgent } = await import('socks-proxy-agent');
         const socks = new SocksProxyAgent(proxyUrl, POOL);
         pair = { http: socks, https: socks };
       } else {
+        const [{ HttpProxyAgent }, { HttpsProxyAgent }] = await Promise.all([import('http-proxy-agent'), import('https-proxy-agent')]);
         pair = { http: new HttpProxyAgent(proxyUrl, POOL), https: new HttpsProxyAgent(proxyUrl, POOL) };
       }
+      // Two requests may have waited for the same import: the first pair made is the one kept.
+      pair = this.pairs.get(proxyUrl) ?? pair;
       this.pairs.set(proxyUrl, pair);
     }
     return pair;

@@ -64,7 +64,7 @@ export class UpstreamNet {
     const key = `${url.protocol}${proxy}`;
     let route = this.routes.get(key);
     if (!route) {
-      const pair = this.agents.for(proxy);
+      const pair = await this.agents.for(proxy);
       route = { agent: url.protocol === 'https:' ? pair.https : pair.http, proxy: maskProxyUrl(proxy) };
       this.routes.set(key, route);
     }
