@@ -13,7 +13,7 @@ const SPAN = FAILED.length - 1;
  * tap reads an event's type (see ResponseTap) — and skips the body of a long
  * event with a one-byte search for its end: a bulky stream's 200 KB
  * `output_item.done` costs a scan for `\n`, not a search for the name, which
- * on loopback was the relay's largest cost of its own. An event whose type is
+ * on loopback was the largest of the relay's own costs per byte. An event whose type is
  * `response.failed` names it in its head, so nothing that could be withheld is
  * missed. Keeps the stream's last few bytes, never the chunks.
  */
