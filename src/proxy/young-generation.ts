@@ -19,11 +19,13 @@ let observer: PerformanceObserver | undefined;
  * per byte it relays, so on bulky streams V8's young generation (grown to
  * 8 MiB semi-spaces by start-up) fills slowly while those buffers pile up, and
  * V8 answers with full mark-compacts, back to back: 157 of them over 2,880
- * bulky turns at concurrency 1, which put the gateway at 4.0 ms of CPU per turn
- * against 1.9 ms, and 138 MB of peak RSS against 112 MB, once it asks for a
+ * bulky turns at concurrency 1, at 4.0 ms of CPU per turn and 138 MB of peak
+ * RSS, against 1 mark-compact, 1.9 ms and 112 MB once the gateway asks for a
  * young collection after COLLECT_AFTER_BYTES relayed without one (any
- * collection V8 makes itself resets the count). A young collection frees the
- * buffers, and costs a fraction of a millisecond.
+ * collection V8 makes itself resets the count). Objects that outlive young
+ * collections can still start mark-compacts (in `npm run bench`'s four cells:
+ * 39, from 55). A young collection frees the buffers, and costs a fraction of
+ * a millisecond.
  */
 export function relayed(bytes: number): void {
   since += bytes;
