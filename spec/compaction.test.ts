@@ -2,9 +2,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { describe, it } from 'node:test';
+import { blobKey, Compactions } from '../src/state/compactions.js';
 import { compactionsDir } from '../src/state/paths.js';
+import { Vault } from '../src/state/secrets.js';
 import type { HandoverEvent } from '../src/state/events.js';
-import { parseSse, postResponses, startGateway, turn } from './_helpers.js';
+import { parseSse, postResponses, startGateway, tempHome, TestClock, turn } from './_helpers.js';
 import { readCompaction } from './mock-model.js';
 import type { MockUpstream } from './mock-upstream.js';
 import { failoverRig, inSeconds } from './_rig.js';
@@ -169,5 +171,26 @@ describe('history that is not kept', () => {
     await send(t, [user('turn one'), stranger, user('turn two'), assistant('Hello from A.'), user('turn three')], 'old');
     assert.deepEqual(t.mocks.A!.log, ['refused', 'ok', 'ok']);
     assert.deepEqual(blobsIn(lastInput(t.mocks.A!)), []);
+  });
+});
+
+describe('the kept history', () => {
+  it('survives a restart, and is forgotten once unused for 30 days', async () => {
+    const home = await tempHome();
+    const clock = new TestClock(Date.parse('2026-03-10T10:00:00Z'));
+    const vault = Vault.fromKey(Buffer.alloc(32, 9));
+    const kept = new Compactions(home.paths, vault, clock);
+    await kept.load();
+    await kept.remember('cmp:A:blob', 'acct-a', [user('a secret plan')]);
+    const again = new Compactions(home.paths, vault, clock);
+    await again.load();
+    assert.equal(again.producerOf(blobKey('cmp:A:blob')), 'acct-a');
+    assert.deepEqual(await again.inputOf(blobKey('cmp:A:blob')), [user('a secret plan')]);
+    clock.advance(29 * 86_400_000);
+    assert.equal(await again.prune(), 0);
+    clock.advance(2 * 86_400_000);
+    assert.equal(await again.prune(), 1);
+    assert.equal(await again.inputOf(blobKey('cmp:A:blob')), undefined);
+    assert.deepEqual(await fs.readdir(compactionsDir(home.paths)), []);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AccountRecord } from '../state/schema.js';
 import { healthLabel } from '../state/account-status.js';
+import { codexLockProblemNow } from '../state/auth/codex-auth-lock.js';
 import { readCodexConfig } from '../state/codex/config.js';
 import { DEFAULT_GATEWAY_URL, PLACEHOLDER_AUTH, proxyStatus, type ProxyStatus } from '../state/codex/proxy.js';
 import { backupsDir, codexAuthFile, keyFile, type Paths } from '../state/paths.js';
@@ -122,6 +123,14 @@ async function checkCodex(): Promise<Check> {
   return warn('codex', 'no `codex` on PATH', 'install it: `npm install -g @openai/codex`');
 }
 
+/** Shared ChatGPT logins are refreshed under Codex's own auth.lock, which needs flock from fs-ext. */
+async function checkCodexLock(accounts: readonly AccountRecord[]): Promise<Check[]> {
+  if (!accounts.some((a) => a.kind === 'official')) return [];
+  const problem = await codexLockProblemNow();
+  if (!problem) return [ok('codex lock', "a login shared with Codex is refreshed under Codex's own auth.lock")];
+  return [warn('codex lock', problem, 'reinstall AI Gate where native modules build (`npm install` with a C++ toolchain), or avoid signing Codex in with an account AI Gate also holds')];
+}
+
 const ICON = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
 
 export const doctorCommand: Command = {
@@ -144,7 +153,7 @@ export const doctorCommand: Command = {
     checks.push(await checkGateway(url, !!status?.enabled));
     if (status) checks.push(await checkAuth(state.paths, status));
     checks.push(checkKey(state.vault, state.paths), await checkPermissions(state.paths));
-    checks.push(...checkAccounts(state.store.data.accounts), ...(await checkProxies(await ctx.net(), state.store.data.accounts, ctx.env)), await checkCodex());
+    checks.push(...checkAccounts(state.store.data.accounts), ...(await checkCodexLock(state.store.data.accounts)), ...(await checkProxies(await ctx.net(), state.store.data.accounts, ctx.env)), await checkCodex());
     if (values.json) ctx.json({ ok: !checks.some((c) => c.status === 'fail'), checks });
     else for (const c of checks) ctx.out(`${ICON[c.status]}  ${c.name}: ${c.message}${c.fix ? `\n        → ${c.fix}` : ''}`);
     return checks.some((c) => c.status === 'fail') ? 1 : 0;

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { formatDuration } from '../state/account-status.js';
-import type { EventBus } from '../state/events.js';
+import type { EventBus, HandoverEvent } from '../state/events.js';
 import { launchGateway } from '../launch.js';
 import { parseListen } from '../proxy/listen-address.js';
 import type { CliContext, Command } from './context.js';
@@ -33,6 +33,14 @@ export const serveCommand: Command = {
   },
 };
 
+/** What a conversation's move to another account cost it, in a line (see README, "Long sessions across accounts"). */
+const HANDOVER: Record<HandoverEvent['outcome'], (from: string) => string> = {
+  compacted: (from) => `compacted the history behind ${from}'s compaction itself`,
+  summarized: (from) => `summarized the history behind ${from}'s compaction (it cannot compact remotely)`,
+  lost: (from) => `${from}'s compaction is not kept — a note stands in for it`,
+  local: () => 'refused remote compaction: AI Gate compacts for it from now on',
+};
+
 /** One line per failover and account change, for the terminal running `aigate serve`. */
 function logEvents(bus: EventBus, ctx: CliContext): void {
   // One formatter for every line: toLocaleTimeString builds a new one per call.
@@ -48,6 +56,7 @@ function logEvents(bus: EventBus, ctx: CliContext): void {
   );
   // The message names the upstream and the proxy (masked): "proxy: work: chatgpt.com through proxy http://u:***@h:p: ECONNREFUSED".
   bus.on('proxy-error', (e) => ctx.stderr.write(`${time()} proxy: ${e.account}: ${e.message}\n`));
+  bus.on('handover', (e) => ctx.stderr.write(`${time()} handover: ${e.account}: ${HANDOVER[e.outcome](e.from ?? 'another account')}${e.ms !== undefined ? ` (${Math.round(e.ms)} ms)` : ''}\n`));
   bus.on('exhausted', (e) =>
     ctx.stderr.write(`${time()} every account is out; first reset ${e.resetsAt ? new Date(e.resetsAt).toLocaleString() : 'unknown'}\n`),
   );

@@ -74,14 +74,14 @@ export async function attempt(x: Exchange, account: AccountRecord, first: boolea
         return { account, reason: 'auth', status, response: { status, headers: up.headers, body }, resetsAt: deps.health.degrade(account, 'auth') };
       }
       if (status === 429 || status === 401 || status === 403 || status >= 500) return statusFailure(x, account, status, up.headers, await readSmall(up));
-      if (status >= 400 && facts && ((facts.compacting && account.kind === 'third-party') || (status === 400 && !retriedStrip && (facts.carriesAccountState || facts.compactions.length > 0)))) {
+      if (status >= 400 && facts && ((facts.compacting && account.kind === 'third-party') || (status === 400 && !h.strip && (facts.carriesAccountState || facts.compactions.length > 0)))) {
         const body = await readSmall(up);
         if (facts.compacting && account.kind === 'third-party' && refusesCompaction(status, body)) {
           // Most providers that speak the Responses API do not compact remotely: AI Gate does it for them.
           await compactsLocally(x, account);
           return await localCompaction(x, account, h);
         }
-        if (status === 400 && !retriedStrip && /encrypted|previous_response/i.test(body.toString())) {
+        if (status === 400 && !h.strip && /encrypted|previous_response/i.test(body.toString())) {
           // The account cannot read something the gateway did not know the origin of (history from before AI
           // Gate): send it without, and never send those blobs to this account again.
           deps.compactions.refused(facts.compactions, account.id);

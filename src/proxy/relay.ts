@@ -56,8 +56,6 @@ export interface RelayOutcome {
   withheld?: Record<string, unknown>;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /**
  * Relays an upstream response to the client as it arrives: status and headers
  * as-is, then the body chunk by chunk, pausing the upstream while the client
@@ -76,9 +74,16 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
   const tap = new ResponseTap();
   res.writeHead(up.statusCode ?? 502, relayedHeaders(up.headers));
   const marker = withhold ? new FailedMarker() : undefined;
-  let hold: Buffer | undefined;
+  /** The event held back (as it came, chunk by chunk), whether it has ended, whether it ends in `\n`. */
+  let hold: Buffer[] | undefined;
+  let holdEnded = false;
+  let holdEndsNl = false;
   const write = (chunk: Buffer) => {
     if (chunk.length && !res.write(chunk)) up.pause();
+  };
+  const release = () => {
+    for (const c of hold!) write(c);
+    hold = undefined;
   };
   const consume = (chunk: Buffer): void => {
     relayed(chunk.length);
@@ -86,22 +91,31 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
     if (!marker) return write(chunk);
     for (let rest = chunk; rest.length; ) {
       if (hold) {
-        hold = Buffer.concat([hold, rest]);
-        const end = hold.indexOf('\n\n');
-        // Still inside the held event, or it ended and nothing follows yet: keep holding.
-        if (end < 0 || end + 2 >= hold.length) return;
-        write(hold.subarray(0, end + 2));
-        rest = hold.subarray(end + 2);
-        hold = undefined;
-        marker.atEventStart();
+        // Bytes after the held event's end begin another event: the held one was not the last.
+        if (holdEnded) {
+          release();
+          marker.atEventStart();
+          continue;
+        }
+        const boundary = rest.indexOf('\n\n');
+        const end = holdEndsNl && rest[0] === 0x0a ? 1 : boundary >= 0 ? boundary + 2 : -1;
+        if (end < 0) {
+          hold.push(rest);
+          holdEndsNl = rest[rest.length - 1] === 0x0a;
+          return;
+        }
+        hold.push(rest.subarray(0, end));
+        holdEnded = true;
+        rest = rest.subarray(end);
         continue;
       }
       const at = marker.find(rest);
       if (at < 0) return write(rest);
       // The bytes before the name go out: without the rest of the event they are nothing Codex reads.
       write(rest.subarray(0, at));
-      hold = Buffer.from(rest.subarray(at));
-      rest = EMPTY;
+      hold = [];
+      holdEnded = holdEndsNl = false;
+      rest = rest.subarray(at);
     }
   };
   for (const chunk of held) consume(chunk);
@@ -115,7 +129,7 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
         const last = tap.result();
         const error = last.lastType === 'response.failed' ? (((last.lastEvent?.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>) : undefined;
         if (complete && error && withhold!(error)) withheld = error;
-        else write(hold);
+        else release();
       }
       // Ended without a terminal event (a withheld failure, a broken upstream): Codex re-sends the turn.
       if (!res.writableEnded && !res.destroyed) res.end();

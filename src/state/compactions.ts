@@ -14,6 +14,7 @@ export const KEEP_MS = 30 * 86_400_000;
 /** At most this much kept history on disk; the least recently used goes first. */
 export const KEEP_BYTES = 1024 * 1024 * 1024;
 const CACHE_MAX = 256;
+const PRUNE_EVERY_MS = 86_400_000;
 
 /** The key a compaction blob goes by: its hash, never the blob (which is the user's history). */
 export const blobKey = (blob: string) => crypto.createHash('sha256').update(blob).digest('base64url').slice(0, 22);
@@ -41,6 +42,7 @@ export class Compactions {
   /** Blobs of unknown origin that an account refused (history from before AI Gate); memory only. */
   private readonly refusals = new Set<string>();
   private readonly dir: string;
+  private prunedAt = 0;
 
   constructor(
     paths: Paths,
@@ -73,6 +75,8 @@ export class Compactions {
   async remember(blob: string, producer: string, input: unknown[]): Promise<void> {
     const key = blobKey(blob);
     if (this.producers.has(key)) return;
+    // A gateway that runs for weeks prunes as it goes, at most daily.
+    if (this.clock.now() - this.prunedAt > PRUNE_EVERY_MS) await this.prune();
     this.producers.set(key, producer);
     await this.write(`${key}.${producer}.input`, JSON.stringify(input));
     log('kept the history of compaction %s by %s (%d items)', key, producer, input.length);
@@ -114,6 +118,7 @@ export class Compactions {
   /** Drops what has not been used for KEEP_MS, then the least recently used beyond KEEP_BYTES. */
   async prune(): Promise<number> {
     const now = this.clock.now();
+    this.prunedAt = now;
     const byAge = [...this.index].sort((a, b) => a[1].usedAt - b[1].usedAt);
     let total = byAge.reduce((sum, [, e]) => sum + e.bytes, 0);
     let removed = 0;

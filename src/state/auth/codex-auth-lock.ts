@@ -21,8 +21,13 @@ const RETRY_MS = 25;
 type Flock = (fd: number, flags: 'exnb' | 'un', callback: (err: NodeJS.ErrnoException | null) => void) => void;
 let flock: Promise<Flock | undefined> | undefined;
 
-/** Why Codex's locks cannot be taken on this install (for `aigate doctor`), once that is known. */
-export let codexLockProblem: string | undefined;
+let codexLockProblem: string | undefined;
+
+/** Why Codex's locks cannot be taken on this install (for `aigate doctor`); undefined when they can. */
+export async function codexLockProblemNow(): Promise<string | undefined> {
+  await loadFlock();
+  return codexLockProblem;
+}
 
 function loadFlock(): Promise<Flock | undefined> {
   return (flock ??= import('fs-ext').then(

@@ -1,12 +1,11 @@
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { debuglog } from 'node:util';
-import lockfile from 'proper-lockfile';
 import { credentials, type OfficialTokens } from '../accounts.js';
 import type { CodexAuthSync } from './codex-auth-sync.js';
 import type { EventBus } from '../events.js';
 import { chatgptClaims, decodeJwt, loginClaims } from './jwt.js';
 import { requestRefresh, TokenEndpointError, type RefreshReason } from './oauth.js';
+import { lockRefresh } from './refresh-lock.js';
 import type { UpstreamNet } from '../net/upstream-net.js';
 import type { Paths } from '../paths.js';
 import type { Vault } from '../secrets.js';
@@ -125,16 +124,7 @@ export class RefreshingTokens implements TokenSource {
   }
 
   private async refreshLocked(seen: AccountRecord, rejected?: string): Promise<Official> {
-    const lockTarget = path.join(this.o.paths.data, `tokens-${seen.id}`);
-    const release = await lockfile.lock(lockTarget, {
-      realpath: false,
-      lockfilePath: `${lockTarget}.lock`,
-      // A live holder touches the lock every stale/2, however long its refresh takes; one left by a killed
-      // process goes stale after 15 s and is taken over (the retries outwait that) rather than failing.
-      stale: 15_000,
-      retries: { retries: 45, minTimeout: 50, maxTimeout: 500 },
-      onCompromised: (err) => log('refresh lock for %s: %s', seen.name, err.message),
-    });
+    const release = await lockRefresh(this.o.paths, seen);
     // Codex's own lock too, when Codex is signed in with this login: it refreshes under it.
     let releaseCodex: (() => Promise<void>) | undefined;
     try {
