@@ -32,8 +32,8 @@ const BASE_DIR = process.env.BENCH_BASE_DIR ? path.resolve(process.env.BENCH_BAS
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const BIG_BYTES = 200 * 1024 * 1024;
 const CELLS = [
-  { shape: 'chatty', concurrency: 1, requests: 300 },
-  { shape: 'bulky', concurrency: 1, requests: 300 },
+  { shape: 'chatty', concurrency: 1, requests: 900 },
+  { shape: 'bulky', concurrency: 1, requests: 900 },
   { shape: 'chatty', concurrency: 32, requests: 2000 },
   { shape: 'bulky', concurrency: 32, requests: 2000 },
 ];
