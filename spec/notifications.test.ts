@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { EventBus } from '../src/state/events.js';
 import { translator, type Locale } from '../src/i18n/i18n.js';
 import type { TrayAccount } from '../src/tray/menu-model.js';
-import { accountStateNotice, exhaustedNotice, failoverNotice, startNotifier, type Notice, type NoticeContext } from '../src/tray/notifications.js';
+import { accountStateNotice, exhaustedNotice, failoverNotice, handoverNotice, startNotifier, type Notice, type NoticeContext } from '../src/tray/notifications.js';
 import { TestClock } from './_helpers.js';
 
 const NOW = new Date(2026, 2, 3, 9, 0).getTime(); // a Tuesday
@@ -68,6 +68,15 @@ describe('notification texts', () => {
     assert.equal(accountStateNotice({ at: NOW, account: 'A', from: 'ok', to: 'cooling' }, context()), undefined);
   });
 
+  it('tells when a conversation moved without its compacted history, and only then', () => {
+    const lost = handoverNotice({ at: NOW, account: 'B', from: 'A', outcome: 'lost' }, context())!;
+    assert.equal(lost.title, 'B took over without the earlier history');
+    assert.match(lost.body, /compacted this conversation on A, .*B continues from the recent turns only/);
+    assert.match(handoverNotice({ at: NOW, account: 'B', outcome: 'lost' }, context())!.body, /on another account/);
+    assert.equal(handoverNotice({ at: NOW, account: 'B', from: 'A', outcome: 'lost' }, context({}, 'zh-CN'))!.title, 'B 接手了对话，但没有更早的历史');
+    for (const outcome of ['compacted', 'summarized', 'local'] as const) assert.equal(handoverNotice({ at: NOW, account: 'B', from: 'A', outcome }, context()), undefined);
+  });
+
   it('speaks Simplified Chinese', () => {
     const n = failoverNotice({ at: NOW, from: 'A', to: 'B', reason: 'usage-limit', resetsAt: FRI_14 }, context({}, 'zh-CN'))!;
     assert.equal(n.title, '已从 A 切换到 B');
@@ -117,10 +126,14 @@ describe('notification rate limiting', () => {
     enabled = true;
     bus.emit('account-state', { at: clock.now(), account: 'B', from: 'ok', to: 'needs-login' });
     assert.equal(shown.length, 1);
+    bus.emit('handover', { at: clock.now(), account: 'B', from: 'A', outcome: 'compacted', ms: 12 });
+    bus.emit('handover', { at: clock.now(), account: 'B', from: 'A', outcome: 'lost' });
+    assert.deepEqual(shown.map((n) => n.key), ['needs-login:B', 'history-lost:B']);
     stop();
     clock.advance(3600_000);
     bus.emit('exhausted', { at: clock.now() });
-    assert.equal(shown.length, 1);
+    assert.equal(shown.length, 2);
     assert.equal(bus.listenerCount('exhausted'), 0);
+    assert.equal(bus.listenerCount('handover'), 0);
   });
 });

@@ -4,7 +4,7 @@
  * failures into one notification, and a setting turns them all off.
  */
 import type { Clock } from '../state/clock.js';
-import type { AccountStateEvent, EventBus, ExhaustedEvent, FailoverEvent } from '../state/events.js';
+import type { AccountStateEvent, EventBus, ExhaustedEvent, FailoverEvent, HandoverEvent } from '../state/events.js';
 import { formatResetTime, type Locale, type MessageKey, type Translate } from '../i18n/i18n.js';
 import { earliestReset, type TrayAccount } from './menu-model.js';
 
@@ -76,6 +76,18 @@ export function accountStateNotice(e: AccountStateEvent, ctx: NoticeContext): No
   return undefined;
 }
 
+/**
+ * A conversation moved to an account without the history behind its compaction (AI Gate kept none of it,
+ * e.g. after a reinstall): the one hand-over the user should hear of, since the model now knows only the
+ * recent turns. Hand-overs that carried the history are the log's business.
+ */
+export function handoverNotice(e: HandoverEvent, ctx: NoticeContext): Notice | undefined {
+  if (e.outcome !== 'lost') return undefined;
+  const { t } = ctx;
+  const body = e.from ? t('notify.historyLost.body', { from: e.from, name: e.account }) : t('notify.historyLost.bodyUnknown', { name: e.account });
+  return { key: `history-lost:${e.account}`, urgent: true, title: t('notify.historyLost.title', { name: e.account }), body };
+}
+
 export interface RateLimits {
   /** The same news again within this time is dropped. @default 10 minutes */
   sameKeyMs: number;
@@ -126,8 +138,9 @@ export function startNotifier(deps: NotifierDeps): () => void {
   const onFailover = (e: FailoverEvent) => emit((ctx) => failoverNotice(e, ctx));
   const onExhausted = (e: ExhaustedEvent) => emit((ctx) => exhaustedNotice(e, ctx));
   const onState = (e: AccountStateEvent) => emit((ctx) => accountStateNotice(e, ctx));
-  deps.bus.on('failover', onFailover).on('exhausted', onExhausted).on('account-state', onState);
+  const onHandover = (e: HandoverEvent) => emit((ctx) => handoverNotice(e, ctx));
+  deps.bus.on('failover', onFailover).on('exhausted', onExhausted).on('account-state', onState).on('handover', onHandover);
   return () => {
-    deps.bus.off('failover', onFailover).off('exhausted', onExhausted).off('account-state', onState);
+    deps.bus.off('failover', onFailover).off('exhausted', onExhausted).off('account-state', onState).off('handover', onHandover);
   };
 }
