@@ -3,7 +3,7 @@
  * node:http pipe proxy and the same proxy on got streams — in one run,
  * interleaved, on loopback — plus a 200 MB stream (RSS must stay flat) and the
  * failover hop, and the relay through a local HTTP CONNECT proxy (AI Gate and
- * the pipe proxy each through tinyproxy). Prints tables and the issues' targets, and writes
+ * the pipe proxy each through tinyproxy). Prints tables and the targets (reported, never asserted), and writes
  * spec/artifacts/bench.json.
  *
  *   BENCH_SCALE=0.2    fewer requests per cell (a quick look; the default is the reported run)
