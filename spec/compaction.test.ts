@@ -8,7 +8,7 @@ import { Vault } from '../src/state/secrets.js';
 import type { HandoverEvent } from '../src/state/events.js';
 import { parseSse, postResponses, startGateway, tempHome, TestClock, turn } from './_helpers.js';
 import { readCompaction } from './mock-model.js';
-import type { MockUpstream } from './mock-upstream.js';
+import { bodyText, type MockUpstream } from './mock-upstream.js';
 import { failoverRig, inSeconds } from './_rig.js';
 
 const user = (text: string) => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
@@ -35,7 +35,7 @@ async function compact(t: Rig, history: unknown[], conv = 'conv') {
 /** Every upstream request each account saw, as text: nothing of another account's may be in it. */
 const leaks = (t: Rig) =>
   Object.entries(t.mocks).flatMap(([tag, mock]) =>
-    mock.seen.flatMap((s) => [...(s.raw.toString() + JSON.stringify(s.headers)).matchAll(/(?:enc|cmp|ts):([A-Za-z]+):/g)].map((m) => m[1]).filter((owner) => owner !== tag).map((owner) => `${tag} got ${owner}'s`)),
+    mock.seen.flatMap((s) => [...(bodyText(s) + JSON.stringify(s.headers)).matchAll(/(?:enc|cmp|ts):([A-Za-z]+):/g)].map((m) => m[1]).filter((owner) => owner !== tag).map((owner) => `${tag} got ${owner}'s`)),
   );
 
 const lastInput = (mock: MockUpstream) => mock.seen.at(-1)!.json.input as any[];

@@ -9,7 +9,7 @@
 import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decompress as zstdDecompress } from 'fzstd';
-import { answerEvents, compactionEvents, foreignState, isCompactionRequest, isSummaryRequest, sseEvent, summaryText, toolCallEvents, usage, type Usage } from './mock-model.js';
+import { answerEvents, compactionEvents, foreignState, isCompactionRequest, isSummaryRequest, sseEvent, standsFor, summaryText, toolCallEvents, usage, type Usage } from './mock-model.js';
 
 export { answerEvents, sseEvent, usage };
 
@@ -22,6 +22,9 @@ export interface SeenRequest {
   /** Decoded (zstd) and parsed JSON, when it is JSON. */
   json?: any;
 }
+
+/** A request's body as text to search: its decoded JSON (zstd bodies too), else its bytes as they came. */
+export const bodyText = (s: SeenRequest): string => (s.json !== undefined ? JSON.stringify(s.json) : s.raw.toString('latin1'));
 
 /** What the next request gets. Unscripted requests get a normal answer. */
 export type Plan =
@@ -115,11 +118,22 @@ export interface MockUpstream {
   close(): Promise<void>;
 }
 
-/** `ID` when the request starts a turn whose prompt asks for a tool run with `[tool:ID]`. */
-function toolRequested(input: any[] | undefined): string | undefined {
-  const last = input?.at(-1);
-  if (last?.type !== 'message' || last.role !== 'user') return undefined;
-  return /\[tool:([\w-]+)\]/.exec(JSON.stringify(last.content))?.[1];
+/**
+ * `ID` when the turn's prompt asks for a tool run with `[tool:ID]` and the tool has not run yet, as a
+ * model would judge it. The prompt is the last user message; only compaction items may follow it (Codex
+ * 0.171 puts the compaction after the messages it keeps, so a turn that compacts asks with
+ * `[…, prompt, compaction]`). The tool has run when its output is in the history this account can
+ * read — in the input or inside one of its own compactions.
+ */
+function toolRequested(input: any[] | undefined, tag: string): string | undefined {
+  for (let i = (input?.length ?? 0) - 1; i >= 0; i--) {
+    const item = input![i];
+    if (item?.type === 'compaction') continue;
+    if (item?.type !== 'message' || item.role !== 'user') return undefined;
+    const id = /\[tool:([\w-]+)\]/.exec(JSON.stringify(item.content))?.[1];
+    return id && !standsFor(input!, tag).tools.some((out) => out.includes(`tool-output-${id}`)) ? id : undefined;
+  }
+  return undefined;
 }
 
 function decodeJson(raw: Buffer, encoding: string | undefined): any {
@@ -254,7 +268,7 @@ export async function startMockUpstream(options: MockOptions): Promise<MockUpstr
         res.writeHead(200, { ...sse, ...turnState() });
         if (plan.delayMs) await new Promise((r) => setTimeout(r, plan.delayMs));
         if (compacting) return void res.end(compactionEvents(tag, body.input, use).join(''));
-        const tool = mock.options.tools ? toolRequested(body?.input) : undefined;
+        const tool = mock.options.tools ? toolRequested(body?.input, tag) : undefined;
         if (tool) return void res.end(toolCallEvents(tag, 'exec_command', { cmd: `echo tool-output-${tool}` }, use).join(''));
         const text = plan.text ?? (isSummaryRequest(body?.input) ? summaryText(tag, body.input) : `Hello from ${tag}.`);
         res.end(answerEvents({ text, tag, reasoning: mock.options.reasoning, deltas: mock.options.deltas, usage: use }).join(''));

@@ -11,7 +11,7 @@ import { after } from 'node:test';
 import type { HandoverEvent } from '../../src/state/events.js';
 import { addOfficial, addProvider, codexAuthJson, officialTokens, startGateway, tempHome } from '../_helpers.js';
 import { startMockChatgpt } from '../mock-chatgpt.js';
-import { startMockUpstream, type MockOptions, type MockUpstream } from '../mock-upstream.js';
+import { bodyText, startMockUpstream, type MockOptions, type MockUpstream } from '../mock-upstream.js';
 import { builtinArgs, execArgs, runCodex, type CodexRun } from './_codex.js';
 
 /** Every answer reports this much input: past `model_auto_compact_token_limit`, so Codex compacts before each turn. */
@@ -59,7 +59,7 @@ export async function longSession(o: SessionOptions) {
   /** Account-bound state (reasoning, compaction, turn state) any account was sent that another made. */
   const leaks = () =>
     Object.entries(mocks).flatMap(([tag, mock]) =>
-      mock.seen.flatMap((s) => [...(s.raw.toString('latin1') + JSON.stringify(s.headers)).matchAll(/(enc|cmp|ts):([A-Za-z]+):/g)].filter((m) => m[2] !== tag).map((m) => `${tag} got ${m[2]}'s ${m[1]}`)),
+      mock.seen.flatMap((s) => [...(bodyText(s) + JSON.stringify(s.headers)).matchAll(/(enc|cmp|ts):([A-Za-z]+):/g)].filter((m) => m[2] !== tag).map((m) => `${tag} got ${m[2]}'s ${m[1]}`)),
     );
   /** The requests each account saw of each kind: compaction, turn (summary requests count as turns). */
   const requests = () =>

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addProvider, runCli, startGateway, tempHome } from '../_helpers.js';
-import { seeded, startMockUpstream, type MockUpstream, type Plan } from '../mock-upstream.js';
+import { bodyText, seeded, startMockUpstream, type MockUpstream, type Plan } from '../mock-upstream.js';
 import { assertLoopbackOnly, execArgs, providerArgs, runCodex } from './_codex.js';
 
 before(assertLoopbackOnly);
@@ -23,7 +23,7 @@ async function conversation(names: string[], chaos?: (name: string) => MockUpstr
   /** Which accounts' encrypted reasoning each account was sent. */
   const foreignReasoning = () =>
     Object.entries(mocks).flatMap(([name, mock]) =>
-      mock.seen.flatMap((s) => [...s.raw.toString().matchAll(/enc:(\w+):/g)].map((m) => m[1]).filter((tag) => tag !== name).map((tag) => `${name} got ${tag}'s`)),
+      mock.seen.flatMap((s) => [...bodyText(s).matchAll(/enc:(\w+):/g)].map((m) => m[1]).filter((tag) => tag !== name).map((tag) => `${name} got ${tag}'s`)),
     );
   return { home, gw, mocks, turn, foreignReasoning };
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { seeded } from '../mock-upstream.js';
+import { bodyText, seeded } from '../mock-upstream.js';
 import { assertLoopbackOnly } from './_codex.js';
 import { failures, longSession } from './_sessions.js';
 
@@ -34,7 +34,7 @@ describe('a 24-turn session while every account fails at random', () => {
       if (run.code === 0 && /Hello from [ABC]\./.test(run.stdout)) completed++;
       else lost.push(`turn ${i}: ${failures(run)}`);
     }
-    const seen = Object.values(s.mocks).flatMap((m) => m.seen.map((r) => r.raw.toString('latin1')));
+    const seen = Object.values(s.mocks).flatMap((m) => m.seen.map(bodyText));
     const missingTools = tools.filter((id) => !seen.some((body) => body.includes('function_call_output') && body.includes(`tool-output-${id}`)));
     const faults = Object.fromEntries(Object.entries(s.mocks).map(([tag, m]) => [tag, m.log.filter((k) => !['ok', 'tool-call'].includes(k)).length]));
     const requests = s.requests();
