@@ -160,6 +160,12 @@ describe('history that is not kept', () => {
     assert.deepEqual(blobsIn(input), []);
     assert.match(JSON.stringify(input), /compacted by another account, and that history is not available/);
     assert.deepEqual(events.map((e) => [e.account, e.outcome]), [['B', 'lost']]);
+    // The next turn carries the same blob: the note again, but the loss is not announced again.
+    const next = await postResponses(gw.base, turn('', { input: [user('turn one'), item, user('turn two'), assistant('answer two'), user('turn three')] }), { 'session-id': 'conv' });
+    assert.equal(next.status, 200);
+    assert.deepEqual(blobsIn(lastInput(t.mocks.B!)), []);
+    assert.match(JSON.stringify(lastInput(t.mocks.B!)), /that history is not available/);
+    assert.equal(events.length, 1);
     assert.deepEqual(t.mocks.B!.refused, []);
   });
 
