@@ -25,10 +25,11 @@ describe('quota history', () => {
   it('keeps one sample per five minutes, for eight hours at most, and ignores a reading older than the newest', () => {
     let history: QuotaSample[] = [];
     for (let m = 0; m <= 12 * 60; m++) history = withSample(history, { primary: { usedPercent: m / 10 }, updatedAt: T0 + m * MIN });
-    assert.ok(history.length <= 97, `${history.length} samples`);
+    assert.ok(history.length <= 98, `${history.length} samples`);
     assert.ok(history[0]!.at >= T0 + 4 * HOUR, 'nothing older than eight hours');
+    assert.ok(history[0]!.at <= T0 + 4 * HOUR + 5 * MIN, `eight hours kept: the oldest is ${(history[0]!.at - T0) / MIN} min after T0`);
     assert.deepEqual(history.at(-1), { at: T0 + 12 * HOUR, primary: 72 });
-    for (let i = 1; i < history.length - 1; i++) assert.ok(history[i]!.at - history[i - 1]!.at >= 4 * MIN);
+    for (let i = 1; i < history.length - 1; i++) assert.ok(history[i]!.at - history[i - 1]!.at >= 5 * MIN, `samples ${i - 1} and ${i} are ${(history[i]!.at - history[i - 1]!.at) / MIN} min apart`);
     assert.deepEqual(withSample(history, { primary: { usedPercent: 1 }, updatedAt: T0 }), history);
   });
 });

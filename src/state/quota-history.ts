@@ -11,8 +11,6 @@ import type { AccountRecord, Quota, QuotaSample } from './schema.js';
 export const SAMPLE_SPACING_MS = 5 * 60_000;
 /** Long enough to see a weekly window move by a few percent. */
 export const SAMPLE_KEEP_MS = 8 * 3_600_000;
-/** SAMPLE_KEEP_MS / SAMPLE_SPACING_MS, plus the newest. */
-const MAX_SAMPLES = 97;
 
 /** The history with `quota` added as its newest sample (a reading older than the newest one is ignored). */
 export function withSample(history: readonly QuotaSample[] | undefined, quota: Quota): QuotaSample[] {
@@ -29,9 +27,9 @@ function addSample(history: readonly QuotaSample[] | undefined, sample: QuotaSam
   if (last && sample.at <= last.at) return last.at === sample.at ? [...samples.slice(0, -1), sample] : samples;
   // The newest sample moves forward until it is SAMPLE_SPACING_MS past the one before it, then stays.
   const before = samples.at(-2);
-  if (last && before && sample.at - before.at < SAMPLE_SPACING_MS) samples[samples.length - 1] = sample;
+  if (last && before && last.at - before.at < SAMPLE_SPACING_MS) samples[samples.length - 1] = sample;
   else samples.push(sample);
-  return samples.filter((s) => s.at >= sample.at - SAMPLE_KEEP_MS).slice(-MAX_SAMPLES);
+  return samples.filter((s) => s.at >= sample.at - SAMPLE_KEEP_MS);
 }
 
 /** Two histories of one account as one (the store's, and the newer one a process holds in memory). */
