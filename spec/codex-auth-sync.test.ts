@@ -84,6 +84,8 @@ describe('tokens shared with Codex', () => {
     await upsertOfficial(gw.store, gw.vault, mine, 'mine');
     assert.equal((await postResponses(gw.base, turn('refresh'))).status, 200);
     assert.equal(await fs.readFile(codexAuthFile(home.paths), 'utf8'), theirs);
+    // Codex's locks are taken only for a login they share: none was left in Codex's home.
+    assert.deepEqual((await fs.readdir(home.paths.codexHome)).filter((f) => f.endsWith('.lock')), []);
   });
 
   it('takes the tokens Codex refreshed on its own instead of spending a dead one', async () => {

@@ -140,5 +140,8 @@ describe('forecast from the gateway', () => {
     const json = JSON.parse((await runCli(['accounts', 'list', '--json'], home.env)).stdout);
     assert.equal(json[0].forecast.state, 'runs-out');
     assert.equal(json[0].quotaSamples, undefined, 'the history stays out of the listing');
+    const used = await runCli(['accounts', 'use', 'a', '--json'], home.env);
+    assert.equal(used.code, 0, used.stderr);
+    assert.equal(JSON.parse(used.stdout).quotaSamples, undefined, 'and out of every account the CLI prints');
   });
 });

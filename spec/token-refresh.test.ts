@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { credentials, upsertOfficial } from '../src/state/accounts.js';
 import { EventBus, type GatewayEvents } from '../src/state/events.js';
@@ -82,6 +84,29 @@ describe('token refresh through the gateway', () => {
     assert.equal(auth.refreshCalls.at(-1)!.token, rotated.refreshToken);
     assert.equal(auth.refreshCalls.at(-1)!.outcome, 'rotated');
     assert.equal(auth.reuseAttempts(), reusesBefore);
+  });
+
+  it('moves a 401 on to the next account when the refresh it calls for fails for now', async () => {
+    // A token endpoint that is down: the refresh cannot say whether the sign-in still holds.
+    const down = http.createServer((_req, res) => res.writeHead(503).end('{"error":"temporarily_unavailable"}'));
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const refused = await startMockUpstream({ tag: 'chatgpt', authorize: () => false });
+    const other = await startMockUpstream({ tag: 'B' });
+    after(async () => {
+      down.close();
+      await refused.close();
+      await other.close();
+    });
+    const home = await tempHome();
+    Object.assign(home.env, { AIGATE_AUTH_ISSUER: `http://127.0.0.1:${(down.address() as AddressInfo).port}`, AIGATE_CHATGPT_BASE_URL: refused.url, AIGATE_SCHEDULER_INTERVAL: 'off' });
+    const gw = await startGateway(home);
+    await addSignedIn(gw.store, gw.vault, 'main', auth.issue());
+    await addProvider(gw, 'B', `${other.url}/v1`);
+    const res = await postResponses(gw.base, turn('go on elsewhere'));
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /Hello from B/);
+    await gw.health.flush();
+    assert.equal(gw.store.data.accounts.find((a) => a.name === 'main')!.health.state, 'degraded');
   });
 
   it('refreshes once on a 401 and retries the same request with the new token', async () => {

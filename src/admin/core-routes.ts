@@ -17,8 +17,7 @@ import { applySettings, SettingsChange, settingsView } from '../state/settings.j
 
 /** An account for the API: no secret (only "set", no quota history), plus the labels the CLI shows and the forecast. */
 export function accountView(account: AccountRecord, data: Readonly<StoreData>, now: number): AccountView {
-  const { quotaSamples: _history, ...described } = describeAccount(account, data);
-  return { ...described, status: healthLabel(account, now), quotaLabel: quotaLabel(account.quota, now), forecast: accountForecast(account, now) };
+  return { ...describeAccount(account, data), status: healthLabel(account, now), quotaLabel: quotaLabel(account.quota, now), forecast: accountForecast(account, now) };
 }
 
 const accountsView = (gw: AdminHost) => gw.store.data.accounts.map((a) => accountView(a, gw.store.data, gw.clock.now()));
@@ -57,7 +56,6 @@ export const coreRoutes: AdminRoutes = (router, gw) => {
       // Only what and when: `before` holds the user's old config.toml, which may carry their own secrets.
       proxy: data.proxy ? { enabled: true, mode: data.proxy.mode, at: data.proxy.at } : { enabled: false },
       stats: !!gw.stats,
-      pool: poolForecast(data.accounts, gw.clock.now()),
     };
   });
 

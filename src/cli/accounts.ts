@@ -89,7 +89,7 @@ async function listAccounts(_args: string[], ctx: CliContext, json: boolean): Pr
   const store = await ctx.store();
   const now = Date.now();
   if (json) {
-    ctx.json(store.data.accounts.map((a) => ({ ...describeAccount(a, store.data), quotaSamples: undefined, forecast: accountForecast(a, now) })));
+    ctx.json(store.data.accounts.map((a) => ({ ...describeAccount(a, store.data), forecast: accountForecast(a, now) })));
     return;
   }
   if (!store.data.accounts.length) {

@@ -11,6 +11,7 @@ import { compactsLocally, handOver, needsHandover, type Handover } from './hando
 import { targetFor } from './providers.js';
 import { quotaFromHeaders } from './quota.js';
 import { isEventStream, peekFirstEvent } from './relay.js';
+import { failedError } from './sse-tap.js';
 import { readSmall, UpstreamError } from './upstream.js';
 
 const log = debuglog('aigate:proxy');
@@ -64,14 +65,20 @@ export async function attempt(x: Exchange, account: AccountRecord, first: boolea
       if ((status === 401 || status === 403) && !retriedAuth && account.kind === 'official') {
         const body = await readSmall(up);
         retriedAuth = true;
-        const fresh = await deps.tokens.afterUnauthorized(account, secret);
+        let fresh: string | undefined;
+        try {
+          fresh = await deps.tokens.afterUnauthorized(account, secret);
+        } catch (err) {
+          // A refresh that failed (the token endpoint down, Codex holding its lock) moves the request on.
+          return authFailure(x, account, err);
+        }
         if (fresh) {
           secret = fresh;
           continue;
         }
         // No fresh token to retry with: if no account takes the request, Codex gets this 401 (and does its
         // own auth recovery: reload auth.json, refresh) rather than a 502.
-        return { account, reason: 'auth', status, response: { status, headers: up.headers, body }, resetsAt: deps.health.degrade(account, 'auth') };
+        return statusFailure(x, account, status, up.headers, body);
       }
       if (status === 429 || status === 401 || status === 403 || status >= 500) return statusFailure(x, account, status, up.headers, await readSmall(up));
       if (status >= 400 && facts && ((facts.compacting && account.kind === 'third-party') || (status === 400 && !h.strip && (facts.carriesAccountState || facts.compactions.length > 0)))) {
@@ -100,7 +107,7 @@ export async function attempt(x: Exchange, account: AccountRecord, first: boolea
           up.destroy();
           return { account, reason: 'stream-cut', status, resetsAt: deps.health.degrade(account, 'stream-cut') };
         }
-        const failed = failedEventError(peek.event);
+        const failed = peek.event?.type === 'response.failed' ? failedError(peek.event) : undefined;
         if (failed && accountTrouble(failed)) {
           up.destroy();
           return failedFailure(x, account, failed, up.headers, status);
@@ -114,12 +121,6 @@ export async function attempt(x: Exchange, account: AccountRecord, first: boolea
     if (err instanceof NeedsLoginError) return authFailure(x, account, err);
     throw err;
   }
-}
-
-function failedEventError(event: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (event?.type !== 'response.failed') return undefined;
-  const error = (event.response as Record<string, unknown> | undefined)?.error ?? event.error;
-  return error && typeof error === 'object' ? (error as Record<string, unknown>) : {};
 }
 
 /** A request AI Gate made on its own for this account (a compaction, a summary) failed. */

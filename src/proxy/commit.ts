@@ -13,7 +13,7 @@ import type { Failure } from './exhausted.js';
 import { compactsLocally, readableInput, type Handover } from './handover.js';
 import { isEventStream, relay, writeBuffered } from './relay.js';
 import type { Item } from './request-body.js';
-import { ResponseTap, sseEvents } from './sse-tap.js';
+import { failedError, ResponseTap, sseEvents } from './sse-tap.js';
 import { readSmall } from './upstream.js';
 
 const MAX_COMPACTION_ANSWER = 32 * 1024 * 1024;
@@ -56,7 +56,7 @@ export async function commit(x: Exchange, account: AccountRecord, up: IncomingMe
     return 'done';
   }
   if (tail.lastType === 'response.failed') {
-    const error = ((tail.lastEvent?.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>;
+    const error = failedError(tail.lastEvent);
     if (accountTrouble(error)) {
       failedFailure(x, account, error, up.headers, status);
       return 'done';
@@ -83,7 +83,7 @@ export async function compactionAnswer(x: Exchange, account: AccountRecord, up: 
   const events = sseEvents(body);
   const last = events.at(-1);
   if (last?.type === 'response.failed') {
-    const error = ((last.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>;
+    const error = failedError(last);
     if (accountTrouble(error)) return failedFailure(x, account, error, up.headers, up.statusCode);
   }
   if (!up.complete || !events.some((e) => e.type === 'response.completed' || e.type === 'response.failed')) {

@@ -6,6 +6,7 @@
  * full, recorded in the statistics like any other.
  */
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { NeedsLoginError } from '../state/auth/tokens.js';
 import type { TokenUsage } from '../state/events.js';
 import type { AccountRecord } from '../state/schema.js';
 import { ownHeaders, parsedOnce, type Exchange } from './exchange.js';
@@ -112,7 +113,10 @@ async function ownRequest(x: Exchange, account: AccountRecord, body: Record<stri
       const status = (seen.status = up.statusCode ?? 502);
       const answer = await readSmall(up, MAX_ANSWER, deps.headersTimeoutMs);
       if (status === 401 && !retried && account.kind === 'official') {
-        const fresh = await deps.tokens.afterUnauthorized(account, secret);
+        const fresh = await deps.tokens.afterUnauthorized(account, secret).catch((err: Error) => {
+          if (err instanceof NeedsLoginError) throw err;
+          throw new OwnRequestError(`${account.name}: ${err.message}`, 'connection');
+        });
         if (fresh) {
           secret = fresh;
           continue;
@@ -122,7 +126,7 @@ async function ownRequest(x: Exchange, account: AccountRecord, body: Record<stri
         const kind = purpose === 'compaction' && account.kind === 'third-party' && refusesCompaction(status, answer) ? 'unsupported' : 'status';
         throw new OwnRequestError(`${account.name} answered the ${purpose} request with HTTP ${status}`, kind, { status, headers: up.headers, body: answer });
       }
-      const events = isEventStream(up) ? sseEvents(answer) : [JSON.parse(answer.toString() || '{}') as Record<string, unknown>];
+      const events = isEventStream(up) ? sseEvents(answer) : [jsonAnswer(answer)];
       const completed = events.find((e) => e.type === 'response.completed')?.response as Record<string, unknown> | undefined;
       if (!completed || !up.complete) throw new OwnRequestError(`${account.name}: the ${purpose} answer ended before response.completed`, 'incomplete', { status, headers: up.headers, body: answer });
       seen.usage = usageFrom(completed.usage);
@@ -130,6 +134,15 @@ async function ownRequest(x: Exchange, account: AccountRecord, body: Record<stri
     }
   } finally {
     deps.bus.emit('request', { at: deps.clock.now(), account: account.name, model: String(body.model ?? ''), route: 'responses', client: `aigate ${purpose}`, status: seen.status, totalMs: performance.now() - started, usage: seen.usage, hops: [] });
+  }
+}
+
+/** A JSON answer as one event; an answer that is not JSON holds no `response.completed`. */
+function jsonAnswer(answer: Buffer): Record<string, unknown> {
+  try {
+    return JSON.parse(answer.toString() || '{}') as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { relayedHeaders } from './providers.js';
 import { FailedMarker } from './failed-marker.js';
-import { firstEvent, ResponseTap } from './sse-tap.js';
+import { failedError, firstEvent, ResponseTap } from './sse-tap.js';
 import { relayed } from './young-generation.js';
 
 /** The first bytes of an SSE response, held back until its first event is complete. */
@@ -127,7 +127,7 @@ export function relay(up: IncomingMessage, res: ServerResponse, held: Buffer[], 
       let withheld: Record<string, unknown> | undefined;
       if (hold) {
         const last = tap.result();
-        const error = last.lastType === 'response.failed' ? (((last.lastEvent?.response as Record<string, unknown> | undefined)?.error ?? {}) as Record<string, unknown>) : undefined;
+        const error = last.lastType === 'response.failed' ? failedError(last.lastEvent) : undefined;
         if (complete && error && withhold!(error)) withheld = error;
         else release();
       }

@@ -143,6 +143,12 @@ function typeIn(head: Buffer): string | undefined {
   return m ? (m[1] ?? m[2]) : undefined;
 }
 
+/** The error object of a `response.failed` event (`response.error`, or a bare `error`); `{}` when it gives none. */
+export function failedError(event: Record<string, unknown> | undefined): Record<string, unknown> {
+  const error = (event?.response as Record<string, unknown> | undefined)?.error ?? event?.error;
+  return error && typeof error === 'object' ? (error as Record<string, unknown>) : {};
+}
+
 /**
  * The first complete SSE event of a stream, once `buffered` holds one. With `named`, the event is parsed only
  * when its bytes mention that name (the gateway only needs a first `response.failed`; parsing every

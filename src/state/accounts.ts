@@ -222,9 +222,12 @@ export async function editAccount(store: Store, vault: Vault, name: string, edit
   });
 }
 
-/** An account as shown to users, the CLI's `--json` and the admin API: secrets are only "set", proxy passwords masked. */
+/**
+ * An account as shown to users, the CLI's `--json` and the admin API: secrets are only "set", proxy passwords
+ * masked, and the quota history (the forecast's input) left out.
+ */
 export function describeAccount(account: AccountRecord, data: Readonly<StoreData>) {
-  const { secret, upstreamProxy, ...rest } = account;
+  const { secret, upstreamProxy, quotaSamples: _history, ...rest } = account;
   return { ...rest, secret: secret ? 'set' : 'not set', upstreamProxy: showProxy(upstreamProxy), active: data.settings.active === account.id };
 }
 

@@ -140,6 +140,9 @@ export class CodexAuthSync {
    * `auth.json.lock`. Returns whether it wrote.
    */
   async writeBack(account: AccountRecord, creds: OfficialCredentials, lastRefresh: string): Promise<boolean> {
+    // Codex's lock only when the login is shared (read again under the lock): other logins are none of its business.
+    const login = await this.read();
+    if (!login || !CodexAuthSync.sameLogin(account, login)) return false;
     const release = await lockExclusive(`${this.file}.lock`, WRITE_LOCK_WAIT_MS);
     try {
       return await this.writeUnlocked(account, creds, lastRefresh);
