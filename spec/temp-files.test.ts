@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sweepTempFiles } from '../src/state/files.js';
 import { tempFilesDir } from '../src/state/paths.js';
 import { Store } from '../src/state/store.js';
 import { ROOT, tempHome, type TempHome } from './_helpers.js';
@@ -66,6 +67,27 @@ describe('temp files a killed process left behind', () => {
     (await Store.open(home.paths)).close();
     assert.deepEqual(await fs.readdir(backups), []);
     for (const t of temps) await assert.rejects(fs.stat(t), { code: 'ENOENT' });
+  });
+
+  it('takes a temp written as a killed write began, and not one written later by a process still running', async () => {
+    const home = await tempHome();
+    const dead = spawn(process.execPath, ['-e', '']);
+    await new Promise((resolve) => dead.once('exit', resolve));
+    const target = path.join(home.paths.data, 'conversations.json');
+    await fs.mkdir(tempFilesDir(home.paths), { recursive: true });
+    const journal = path.join(tempFilesDir(home.paths), `${dead.pid}.0badcafe`);
+    // Its last line: a write-file-atomic temp of conversations.json was about to be made (its name not known yet).
+    await fs.writeFile(journal, `?${target}\n`);
+    const killedAt = new Date(Date.now() - 3_600_000);
+    await fs.utimes(journal, killedAt, killedAt);
+    const killed = `${target}.123456789`;
+    await fs.writeFile(killed, '{"half":');
+    await fs.utimes(killed, new Date(killedAt.getTime() + 300), new Date(killedAt.getTime() + 300));
+    const live = `${target}.987654321`;
+    await fs.writeFile(live, '{"being":"written"}');
+    assert.deepEqual(await sweepTempFiles(tempFilesDir(home.paths)), [killed]);
+    assert.equal(await fs.readFile(live, 'utf8'), '{"being":"written"}', 'the running writer’s temp stays');
+    await assert.rejects(fs.stat(journal), { code: 'ENOENT' });
   });
 
   it('leaves the temp files of a process that is still running', async () => {

@@ -92,7 +92,9 @@ export async function createFileOnce(file: string, data: string | Buffer, mode =
  * the journal is emptied whenever no write is in flight and removed at exit. A journal whose process is
  * gone lists exactly what a kill left — beside store.json, in the user's ~/.codex, in data/backups — and
  * the next AI Gate to open the store removes those and the journal. Only the journal decides: a file of
- * the user's that merely looks like a temp file (`config.toml.20260101`) is never touched.
+ * the user's that merely looks like a temp file (`config.toml.20260101`) is never touched. The one guess:
+ * write-file-atomic names its temp only once it has made it, so a write killed in between leaves a `?`
+ * line, and a temp of that file modified within PENDING_WINDOW_MS of the journal's last change is taken.
  */
 /** write-file-atomic's `<name>.<uint32>`, createFileOnce's `<name>.<pid>.<hex>.new`, a backup's `.<id>.tmp`. */
 const TEMP_NAME = /^(?:.+\.\d{1,10}|.+\.\d+\.[0-9a-f]{8}\.new|\.[0-9a-z-]+\.tmp)$/;
@@ -157,10 +159,11 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
     if (!pid || mine.has(file) || isAlive(pid)) continue;
     const [text, stat] = await Promise.all([readTextIfExists(file), fs.stat(file).catch(() => undefined)]);
     const listed = new Set((text ?? '').split('\n').filter(Boolean));
-    // A temp created after the journal's last line (mtime) can only be the one its last write was making.
-    const since = (stat?.mtimeMs ?? Infinity) - 2_000;
+    // A temp written within moments of the journal's last line (its mtime) is the one its last write was making;
+    // one written later belongs to a process still running, and is left alone.
+    const last = stat?.mtimeMs ?? NaN;
     for (const line of listed) {
-      const temps = line.startsWith(PENDING) ? await youngTempsOf(line.slice(1), since) : [line];
+      const temps = line.startsWith(PENDING) ? await tempsWrittenNear(line.slice(1), last) : [line];
       for (const tmp of temps) {
         if (!path.isAbsolute(tmp) || !TEMP_NAME.test(path.basename(tmp))) continue;
         if (await fs.rm(tmp, { recursive: true }).then(() => true, () => false)) removed.push(tmp);
@@ -171,8 +174,11 @@ export async function sweepTempFiles(dir: string): Promise<string[]> {
   return removed;
 }
 
-/** write-file-atomic temps of `file` (`<name>.<uint32>`) modified at `since` or later. */
-async function youngTempsOf(file: string, since: number): Promise<string[]> {
+/** How far a killed write's temp may be modified from its journal line (a write of a large store included). */
+const PENDING_WINDOW_MS = 2_000;
+
+/** write-file-atomic temps of `file` (`<name>.<uint32>`) modified within PENDING_WINDOW_MS of `at`. */
+async function tempsWrittenNear(file: string, at: number): Promise<string[]> {
   const dir = path.dirname(file);
   const base = path.basename(file);
   const names = await fs.readdir(dir).catch(() => [] as string[]);
@@ -180,7 +186,7 @@ async function youngTempsOf(file: string, since: number): Promise<string[]> {
   for (const name of names) {
     if (!name.startsWith(`${base}.`) || !/^\d{1,10}$/.test(name.slice(base.length + 1))) continue;
     const stat = await fs.stat(path.join(dir, name)).catch(() => undefined);
-    if (stat?.isFile() && stat.mtimeMs >= since) temps.push(path.join(dir, name));
+    if (stat?.isFile() && Math.abs(stat.mtimeMs - at) <= PENDING_WINDOW_MS) temps.push(path.join(dir, name));
   }
   return temps;
 }
