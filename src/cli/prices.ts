@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { checkModel, resetPrice, setPrice } from '../state/stats/price-overrides.js';
+import { resetPrice, setPrice } from '../state/stats/price-overrides.js';
 import { PRICE_TABLE, priceRows, type PriceRow } from '../state/stats/prices.js';
 import { CliError, runVerb, type CliContext, type Command } from './context.js';
 import { table } from './table.js';
@@ -46,7 +46,7 @@ async function reset(args: string[], ctx: CliContext, json: boolean): Promise<vo
   const { values, positionals } = parseArgs({ args, options: { account: { type: 'string' } }, allowPositionals: true });
   if (positionals.length !== 1) throw new CliError('usage: aigate prices reset MODEL [--account NAME]', 2);
   const store = await ctx.store();
-  const done = await resetPrice(store, checkModel(positionals[0]), values.account);
+  const done = await resetPrice(store, positionals[0]!, values.account);
   if (json) return ctx.json(done);
   ctx.out(`${done.model}${done.account ? ` on ${done.account}` : ''}: your price is removed`);
 }

@@ -6,8 +6,8 @@ import type { Failure } from './exhausted.js';
 import { errorObject, limitVerdict } from './quota.js';
 
 /** Codes in a `response.failed` that are the account's trouble, not the request's. */
-export const LIMIT_CODES = /usage_limit|rate_limit|insufficient_quota|quota/;
-export const SERVER_CODES = /server_error|overloaded|internal|slow_down|unavailable/;
+const LIMIT_CODES = /usage_limit|rate_limit|insufficient_quota|quota/;
+const SERVER_CODES = /server_error|overloaded|internal|slow_down|unavailable/;
 
 /** An error object of a `response.failed` (or 429 body) that is the account's trouble: quota or the server. */
 export const accountTrouble = (error: Record<string, unknown>) => {

@@ -5,8 +5,6 @@ import type { Conversation, Conversations } from '../state/conversations.js';
 export interface TurnMeta {
   /** `x-codex-turn-metadata.turn_id`: every request of one user turn (tool follow-ups, its compaction) shares it. */
   turnId?: string;
-  /** `turn`, `compaction`, `prewarm`. */
-  requestKind?: string;
   /** `x-codex-parent-thread-id`: the thread that spawned this sub-agent. */
   parentThread?: string;
   /** `x-codex-turn-state`: a routing token of the account that issued it, echoed for the rest of the turn. */
@@ -20,7 +18,6 @@ export function turnMeta(headers: IncomingHttpHeaders): TurnMeta {
     try {
       const parsed = JSON.parse(raw) as Record<string, unknown>;
       if (typeof parsed.turn_id === 'string' && parsed.turn_id) meta.turnId = parsed.turn_id;
-      if (typeof parsed.request_kind === 'string') meta.requestKind = parsed.request_kind;
     } catch {
       // Metadata that does not parse only costs the turn its affinity.
     }

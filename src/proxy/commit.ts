@@ -7,16 +7,14 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { AccountRecord } from '../state/schema.js';
 import { accountTrouble, failedFailure } from './account-trouble.js';
-import { answerWithOwnCompaction, compactionItemOf, summarizeOn } from './compaction.js';
+import { answerWithOwnCompaction, compactionItemOf, MAX_ANSWER, summarizeOn } from './compaction.js';
 import { parsedOnce, type Exchange } from './exchange.js';
 import type { Failure } from './exhausted.js';
 import { compactsLocally, readableInput, type Handover } from './handover.js';
 import { isEventStream, relay, writeBuffered } from './relay.js';
 import type { Item } from './request-body.js';
-import { failedError, ResponseTap, sseEvents } from './sse-tap.js';
+import { failedError, sseEvents, usageFrom } from './sse-tap.js';
 import { readSmall } from './upstream.js';
-
-const MAX_COMPACTION_ANSWER = 32 * 1024 * 1024;
 
 /** This account's answer is reaching the client: the conversation and turn now hold its state. */
 function reached(x: Exchange, account: AccountRecord, headers: IncomingHttpHeaders): void {
@@ -79,7 +77,7 @@ export function commitBuffered(x: Exchange, account: AccountRecord, response: No
  */
 export async function compactionAnswer(x: Exchange, account: AccountRecord, up: IncomingMessage, h: Handover): Promise<Failure | 'done'> {
   const { deps } = x;
-  const body = await readSmall(up, MAX_COMPACTION_ANSWER, deps.headersTimeoutMs);
+  const body = await readSmall(up, MAX_ANSWER, deps.headersTimeoutMs);
   const events = sseEvents(body);
   const last = events.at(-1);
   if (last?.type === 'response.failed') {
@@ -100,9 +98,7 @@ export async function compactionAnswer(x: Exchange, account: AccountRecord, up: 
     await deps.compactions.remember(item.encrypted_content, account.id, input.slice(0, -1));
   }
   reached(x, account, up.headers);
-  const tap = new ResponseTap();
-  tap.push(body);
-  x.record.usage = tap.result().usage;
+  x.record.usage = usageFrom((events.find((e) => e.type === 'response.completed')?.response as Record<string, unknown> | undefined)?.usage);
   deps.health.succeeded(account);
   return commitBuffered(x, account, { status: up.statusCode ?? 200, headers: up.headers, body });
 }

@@ -17,7 +17,8 @@ import type { Item } from './request-body.js';
 import { sseEvents, usageFrom } from './sse-tap.js';
 import { readSmall, UpstreamError } from './upstream.js';
 
-const MAX_ANSWER = 32 * 1024 * 1024;
+/** The largest compaction or summary answer AI Gate reads whole (one compaction item can be large). */
+export const MAX_ANSWER = 32 * 1024 * 1024;
 
 /** An upstream answer that did not give what was asked, with what the failover needs to judge it. */
 export class OwnRequestError extends Error {

@@ -9,8 +9,6 @@ import { answerExhausted, type Failure } from './exhausted.js';
 import type { RequestBody } from './request-body.js';
 import { candidates } from './routing.js';
 
-export type { ForwardRequest } from './exchange.js';
-
 export const conversationKey = (headers: IncomingHttpHeaders, body?: RequestBody) =>
   (headers['session-id'] as string | undefined) ?? (headers['thread-id'] as string | undefined) ?? body?.facts.promptCacheKey;
 

@@ -19,7 +19,7 @@ import { isCompaction, isEncryptedReasoning, type Item } from './request-body.js
 const log = debuglog('aigate:compaction');
 
 /** Compactions nested deeper than this in kept history are not unfolded again: a note stands in for them. */
-export const MAX_DEPTH = 4;
+const MAX_DEPTH = 4;
 
 export interface Handover {
   /**
@@ -67,16 +67,6 @@ function readableBy(x: Exchange, key: string, account: AccountRecord, h: Handove
   return !h.strip && !x.deps.compactions.refusedBy(key, account.id);
 }
 
-/** Losses already announced, as blob key and account; bounded, since a gateway may run for months. */
-const announcedLosses = new Set<string>();
-
-function firstLoss(id: string): boolean {
-  if (announcedLosses.has(id)) return false;
-  if (announcedLosses.size >= 10_000) announcedLosses.clear();
-  announcedLosses.add(id);
-  return true;
-}
-
 /** What `account` is sent in place of another account's compaction blob. */
 async function standIn(x: Exchange, account: AccountRecord, blob: string, h: Handover, depth: number): Promise<Item> {
   const { compactions, bus, clock, store } = x.deps;
@@ -89,7 +79,7 @@ async function standIn(x: Exchange, account: AccountRecord, blob: string, h: Han
   const history = producer === undefined || depth >= MAX_DEPTH ? undefined : ((await compactions.inputOf(key)) as Item[] | undefined);
   if (!history) {
     // Every later request of the conversation carries the same blob: the loss is said once (per gateway run).
-    if (firstLoss(`${key}:${account.id}`)) {
+    if (compactions.firstLoss(key, account.id)) {
       log('%s: the history behind compaction %s is not kept; a note stands in for it', account.name, key);
       bus.emit('handover', { at: clock.now(), account: account.name, from, outcome: 'lost' });
     }

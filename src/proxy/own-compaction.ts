@@ -11,7 +11,7 @@ type Item = Record<string, unknown>;
 const PREFIX = 'aigate:summary:v1:';
 
 /** What AI Gate asks an account for when it compacts for it: an ordinary request ending with this message. */
-export const SUMMARY_REQUEST =
+const SUMMARY_REQUEST =
   'Summarize the conversation so far so that the work can continue from the summary alone: what the user asked for ' +
   'and why, what has been done (files, commands, decisions and their reasons), the current state, open questions and ' +
   'the next steps. Keep exact names, paths, identifiers and values. Reply with the summary only.';

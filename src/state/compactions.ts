@@ -10,9 +10,9 @@ import type { Vault } from './secrets.js';
 const log = debuglog('aigate:compaction');
 
 /** A compaction item untouched this long is dropped with its history (a conversation resumed later degrades). */
-export const KEEP_MS = 30 * 86_400_000;
+const KEEP_MS = 30 * 86_400_000;
 /** At most this much kept history on disk; the least recently used goes first. */
-export const KEEP_BYTES = 1024 * 1024 * 1024;
+const KEEP_BYTES = 1024 * 1024 * 1024;
 const CACHE_MAX = 256;
 const PRUNE_EVERY_MS = 86_400_000;
 
@@ -41,6 +41,8 @@ export class Compactions {
   private readonly cache = new Map<string, string>();
   /** Blobs of unknown origin that an account refused (history from before AI Gate); memory only. */
   private readonly refusals = new Set<string>();
+  /** Missing histories already announced, as `key:account` (see firstLoss). */
+  private readonly losses = new Set<string>();
   private readonly dir: string;
   private prunedAt = 0;
 
@@ -109,6 +111,17 @@ export class Compactions {
   /** Notes that `account` could not read the blobs with these keys (it answered `invalid_encrypted_content`). */
   refused(keys: string[], account: string): void {
     for (const key of keys) if (!this.producers.has(key)) this.refusals.add(`${key}:${account}`);
+  }
+
+  /**
+   * True the first time the history behind `key` is found missing for `account` (by this process): every
+   * later request of the conversation carries the same blob, and the loss is said once.
+   */
+  firstLoss(key: string, account: string): boolean {
+    const id = `${key}:${account}`;
+    if (this.losses.has(id)) return false;
+    this.losses.add(id);
+    return true;
   }
 
   refusedBy(key: string, account: string): boolean {

@@ -35,9 +35,9 @@ export interface AccountForecast {
 }
 
 /** Without a request for this long there is no "current pace". */
-export const IDLE_MS = 30 * 60_000;
+const IDLE_MS = 30 * 60_000;
 /** A pace needs samples at least this far apart. */
-export const MIN_SPAN_MS = 10 * 60_000;
+const MIN_SPAN_MS = 10 * 60_000;
 /** How far back the pace looks: a 5-hour window moves quickly, a weekly one slowly. */
 const LOOKBACK_MS: Record<WindowName, number> = { primary: 2 * 3_600_000, secondary: 8 * 3_600_000 };
 const HOUR = 3_600_000;

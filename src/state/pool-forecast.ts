@@ -16,7 +16,7 @@ export interface PoolForecast {
   backAt?: number;
 }
 
-export const HORIZON_MS = 8 * 86_400_000;
+const HORIZON_MS = 8 * 86_400_000;
 const DEFAULT_MINUTES: Record<WindowName, number> = { primary: 300, secondary: 10_080 };
 const MAX_STEPS = 2_000;
 
@@ -32,15 +32,15 @@ interface SimAccount {
   blockedUntil: number;
 }
 
-/** The account as of `now`: a window that burns has gone on burning since it was last read. */
-function simAccount(a: ForecastAccount, now: number): SimAccount {
+/** The account as of `now`: a window that burns (at `rates`, %/ms) has gone on burning since it was last read. */
+function simAccount(a: ForecastAccount, rates: Record<WindowName, number>, now: number): SimAccount {
   const windows: SimWindow[] = [];
   const since = Math.max(0, now - (a.quota?.updatedAt ?? now));
   for (const which of ['primary', 'secondary'] as const) {
     const w = a.quota?.[which];
     if (!w) continue;
     const length = (w.windowMinutes || DEFAULT_MINUTES[which]) * 60_000;
-    const used = Math.min(100, w.usedPercent + burnRate(a.quotaSamples, which, now) * since);
+    const used = Math.min(100, w.usedPercent + rates[which] * since);
     const sim = { which, used, resetsAt: w.resetsAt ?? Infinity, length };
     while (sim.resetsAt <= now) Object.assign(sim, { used: 0, resetsAt: sim.resetsAt + length });
     windows.push(sim);
@@ -57,9 +57,10 @@ export function poolForecast(accounts: readonly ForecastAccount[], now: number):
   const members = accounts.filter((a) => a.enabled && a.health.state !== 'needs-login');
   if (!members.length) return { state: 'empty' };
   if (members.some((a) => !a.quota?.primary && !a.quota?.secondary)) return { state: 'unbounded' };
+  const rates = members.map((a) => ({ primary: burnRate(a.quotaSamples, 'primary', now), secondary: burnRate(a.quotaSamples, 'secondary', now) }));
   const pace: Record<WindowName, number> = { primary: 0, secondary: 0 };
-  for (const a of members) for (const which of ['primary', 'secondary'] as const) pace[which] += burnRate(a.quotaSamples, which, now);
-  const sims = members.map((a) => simAccount(a, now));
+  for (const r of rates) for (const which of ['primary', 'secondary'] as const) pace[which] += r[which];
+  const sims = members.map((a, i) => simAccount(a, rates[i]!, now));
   const firstBack = () => {
     const at = Math.min(...sims.map(backAt));
     return Number.isFinite(at) ? at : undefined;

@@ -8,9 +8,9 @@
 import type { AccountRecord, Quota, QuotaSample } from './schema.js';
 
 /** Samples closer together than this collapse into the newest one. */
-export const SAMPLE_SPACING_MS = 5 * 60_000;
+const SAMPLE_SPACING_MS = 5 * 60_000;
 /** Long enough to see a weekly window move by a few percent. */
-export const SAMPLE_KEEP_MS = 8 * 3_600_000;
+const SAMPLE_KEEP_MS = 8 * 3_600_000;
 
 /** The history with `quota` added as its newest sample (a reading older than the newest one is ignored). */
 export function withSample(history: readonly QuotaSample[] | undefined, quota: Quota): QuotaSample[] {

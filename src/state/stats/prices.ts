@@ -59,8 +59,14 @@ export interface PriceBook {
 
 export function priceBook(data: Readonly<StoreData>): PriceBook {
   const official = new Set(data.accounts.filter((a) => a.kind === 'official').map((a) => a.name));
+  // A month of records holds a few (account, model) pairs: each is resolved once.
+  const known = new Map<string, Price | undefined>();
   return {
-    price: (account, model) => resolvePrice(data, account, model)?.price,
+    price: (account, model) => {
+      const key = `${account ?? ''}\n${model ?? ''}`;
+      if (!known.has(key)) known.set(key, resolvePrice(data, account, model)?.price);
+      return known.get(key);
+    },
     apiEquivalent: (account) => account !== undefined && official.has(account),
   };
 }
