@@ -13,6 +13,7 @@ const run = wanted.length ? wanted : Object.keys(groups);
 
 /** What a group needs on the machine beyond npm packages, with the Debian package that brings it. */
 const needs = {
+  unit: [['flock', 'util-linux']],
   e2e: [['unshare', 'util-linux'], ['ip', 'iproute2'], ['tinyproxy', 'tinyproxy'], ['microsocks', 'microsocks'], ['openssl', 'openssl']],
   browser: [['unshare', 'util-linux'], ['ip', 'iproute2'], ['chromium', 'chromium']],
 };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { credentials, upsertOfficial } from '../src/state/accounts.js';
+import { codexLockProblemNow } from '../src/state/auth/codex-auth-lock.js';
 import { codexAuthFile } from '../src/state/paths.js';
 import { postResponses, startGateway, tempHome, turn } from './_helpers.js';
 import { authJsonFor, CLIENT_ID, startMockAuth, type MockAuth } from './mock-auth.js';
@@ -53,6 +54,7 @@ describe('Codex’s auth.lock', () => {
     // The gateway runs in this process: once it has auth.lock open, it is waiting for Codex's lock.
     const lockFile = path.join(home.paths.codexHome, 'auth.lock');
     for (let i = 0; i < 400 && !(await openHere(lockFile)); i++) await sleep(5);
+    assert.ok(await openHere(lockFile), `AI Gate is waiting on Codex's lock (${await codexLockProblemNow() ?? 'flock available'})`);
     const res = await fetch(`${auth.url}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ client_id: CLIENT_ID, grant_type: 'refresh_token', refresh_reason: 'proactive_expiry', refresh_token: initial.refreshToken }) });
     assert.equal(res.status, 200);
     const fresh = auth.issued.at(-1)!;

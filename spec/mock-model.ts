@@ -111,6 +111,9 @@ export function foreignState(raw: string, turnState: string | undefined, tag: st
   return undefined;
 }
 
+/** The compaction blobs among `input`'s items. */
+export const compactionBlobs = (input: Item[]): string[] => input.filter((i) => i.type === 'compaction').map((i) => String(i.encrypted_content));
+
 export const isCompactionRequest = (input: Item[] | undefined) => input?.at(-1)?.type === 'compaction_trigger';
 
 /** A request that asks for a summary of the conversation (what a gateway does for an account that cannot compact). */

@@ -26,6 +26,12 @@ export interface SeenRequest {
 /** A request's body as text to search: its decoded JSON (zstd bodies too), else its bytes as they came. */
 export const bodyText = (s: SeenRequest): string => (s.json !== undefined ? JSON.stringify(s.json) : s.raw.toString('latin1'));
 
+/** Account-bound state (reasoning, compaction, turn state) any of `mocks` received that another account made. */
+export const leaks = (mocks: Record<string, MockUpstream>): string[] =>
+  Object.entries(mocks).flatMap(([tag, mock]) =>
+    mock.seen.flatMap((s) => [...(bodyText(s) + JSON.stringify(s.headers)).matchAll(/(enc|cmp|ts):([A-Za-z0-9_-]+):/g)].filter((m) => m[2] !== tag).map((m) => `${tag} got ${m[2]}'s ${m[1]}`)),
+  );
+
 /** What the next request gets. Unscripted requests get a normal answer. */
 export type Plan =
   | { kind: 'ok'; text?: string; delayMs?: number }

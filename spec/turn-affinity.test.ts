@@ -56,10 +56,16 @@ describe('turn and sub-agent affinity', () => {
 
   it('lets go of the bound account once it is unhealthy', async () => {
     const t = await failoverRig(['A', 'B']);
-    await postResponses(t.gw.base, turn('parent'), { 'session-id': 'parent' });
-    t.mocks.A!.plans.push({ kind: 'usage-limit', resetsAt: inSeconds(t.clock, 9000) });
+    t.mocks.A!.plans.push({ kind: 'status', status: 503 });
+    await postResponses(t.gw.base, turn('parent'), { 'session-id': 'parent' }); // A fails, B takes the parent
+    t.clock.advance(31_000); // A is healthy again, but the parent's thread is bound to B
+    // B runs out (on a request pinned to it, so the parent's thread stays bound to B).
+    t.mocks.B!.plans.push({ kind: 'usage-limit', resetsAt: inSeconds(t.clock, 9000) });
+    await postResponses(`${t.gw.base}/accounts/B`, turn('pinned'));
+    const seenByB = t.mocks.B!.seen.length;
     const res = await postResponses(t.gw.base, turn('child'), { 'session-id': 'child', 'x-codex-parent-thread-id': 'parent' });
     assert.equal(res.status, 200);
-    assert.match(JSON.stringify(t.mocks.B!.seen.at(-1)!.json), /child/);
+    assert.match(JSON.stringify(t.mocks.A!.seen.at(-1)!.json), /child/);
+    assert.equal(t.mocks.B!.seen.length, seenByB, 'the cooling account is not even tried');
   });
 });

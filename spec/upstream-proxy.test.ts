@@ -1,12 +1,13 @@
 /** Upstream proxy choices: URLs and their masking, the environment read like curl, Electron's answers, settings and accounts. */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { Vault } from '../src/state/secrets.js';
 import { maskProxyUrl, parseProxyUrl, proxyChoice } from '../src/state/net/proxy-url.js';
 import { isLoopback, proxyFromEnv } from '../src/state/net/proxy-env.js';
 import { parsePacAnswer } from '../src/state/net/system-proxy.js';
 import { UpstreamNet } from '../src/state/net/upstream-net.js';
 import { addProvider, ensureBuilt, filesContaining, openState, postResponses, runCli, startGateway, tempHome, turn } from './_helpers.js';
+import { startMockUpstream } from './mock-upstream.js';
 
 const u = (s: string) => new URL(s);
 
@@ -104,10 +105,15 @@ describe('a proxy the environment names in a form AI Gate cannot use', () => {
     const env = { ...home.env, HTTPS_PROXY: 'socks4://old-proxy:1080' };
     const gw = await startGateway({ ...home, env }, { env });
     await addProvider(gw, 'far', 'https://api.provider.invalid/v1');
+    // The next account is on loopback, which no proxy setting ever applies to.
+    const near = await startMockUpstream({ tag: 'near' });
+    after(() => near.close());
+    await addProvider(gw, 'near', `${near.url}/v1`);
     const events: { account: string; message: string }[] = [];
     gw.bus.on('proxy-error', (e) => events.push(e));
     const res = await postResponses(gw.base, turn('hi'));
-    assert.equal(res.status, 502);
+    assert.equal(res.status, 200, res.text);
+    assert.match(res.text, /Hello from near/);
     assert.equal(events.length, 1);
     assert.equal(events[0]!.account, 'far');
     assert.match(events[0]!.message, /HTTPS_PROXY\/https_proxy or ALL_PROXY\) is not usable: a proxy must be http:\/\/, https:\/\/, socks5:\/\/ or socks5h:\/\/, not socks4:/);

@@ -17,12 +17,20 @@ async function youngCollections(run: () => void): Promise<number> {
 }
 
 describe('the young generation and relayed socket buffers', () => {
-  it('asks V8 for a young collection once COLLECT_AFTER_BYTES are relayed without one', async () => {
-    // Each call stands for a chunk relayed; the loop allocates nothing, so V8 has no reason of its own to collect.
-    const seen = await youngCollections(() => {
-      for (let sent = 0; sent <= 3 * COLLECT_AFTER_BYTES; sent += 64 * 1024) relayed(64 * 1024);
+  it('asks V8 for one young collection per COLLECT_AFTER_BYTES relayed without one, and none before', async () => {
+    const chunk = 64 * 1024;
+    await new Promise((resolve) => setTimeout(resolve, 100)); // start-up collections are over
+    // The same loops without relaying: what V8 collects of its own accord meanwhile (nothing is allocated).
+    const baseline = await youngCollections(() => {
+      for (let sent = 0; sent <= 3 * COLLECT_AFTER_BYTES; sent += chunk) void sent;
     });
-    assert.ok(seen >= 2, `expected young collections for ${3 * COLLECT_AFTER_BYTES} relayed bytes, saw ${seen}`);
+    const seen = await youngCollections(() => {
+      for (let sent = 0; sent <= 3 * COLLECT_AFTER_BYTES; sent += chunk) relayed(chunk);
+    });
+    assert.ok(seen >= 3 && seen <= 3 + baseline, `expected 3 young collections for ${3 * COLLECT_AFTER_BYTES + chunk} relayed bytes, saw ${seen} (V8 alone: ${baseline})`);
+    const under = await youngCollections(() => {
+      for (let sent = 2 * chunk; sent < COLLECT_AFTER_BYTES; sent += chunk) relayed(chunk);
+    });
+    assert.ok(under <= baseline, `less than COLLECT_AFTER_BYTES relayed asks for nothing, saw ${under} (V8 alone: ${baseline})`);
   });
-
 });

@@ -5,13 +5,14 @@
  * the gateway ChatGPT accounts (one mock backend, one mock per account) and
  * third-party providers — each mock refusing what another account made.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { after } from 'node:test';
 import type { HandoverEvent } from '../../src/state/events.js';
 import { addOfficial, addProvider, codexAuthJson, officialTokens, startGateway, tempHome } from '../_helpers.js';
 import { startMockChatgpt } from '../mock-chatgpt.js';
-import { bodyText, startMockUpstream, type MockOptions, type MockUpstream } from '../mock-upstream.js';
+import { leaks, startMockUpstream, type MockOptions, type MockUpstream } from '../mock-upstream.js';
 import { builtinArgs, execArgs, runCodex, type CodexRun } from './_codex.js';
 
 /** Every answer reports this much input: past `model_auto_compact_token_limit`, so Codex compacts before each turn. */
@@ -56,21 +57,24 @@ export async function longSession(o: SessionOptions) {
   let turns = 0;
   const turn = (prompt: string): Promise<CodexRun> => runCodex(execArgs(prompt, config, turns++ > 0), { home: home.dir, codexHome: home.paths.codexHome });
 
-  /** Account-bound state (reasoning, compaction, turn state) any account was sent that another made. */
-  const leaks = () =>
-    Object.entries(mocks).flatMap(([tag, mock]) =>
-      mock.seen.flatMap((s) => [...(bodyText(s) + JSON.stringify(s.headers)).matchAll(/(enc|cmp|ts):([A-Za-z]+):/g)].filter((m) => m[2] !== tag).map((m) => `${tag} got ${m[2]}'s ${m[1]}`)),
-    );
   /** The requests each account saw of each kind: compaction, turn (summary requests count as turns). */
   const requests = () =>
     Object.fromEntries(Object.entries(mocks).map(([tag, m]) => [tag, m.seen.filter((s) => s.method === 'POST').map((s) => (s.json?.input?.at(-1)?.type === 'compaction_trigger' ? 'compact' : 'turn'))]));
-  return { home, gw, mocks, turn, leaks, requests, handovers };
+  /** Runs each prompt as a turn of the conversation; every one must complete, answered by account `tag`. */
+  const turnsOn = async (tag: string, prompts: string[]): Promise<void> => {
+    for (const prompt of prompts) {
+      const run = await turn(prompt);
+      assert.equal(run.code, 0, `${prompt}: ${failures(run)}`);
+      assert.match(run.stdout, new RegExp(`Hello from ${tag}\\.`), prompt);
+    }
+  };
+  return { home, gw, mocks, turn, turnsOn, leaks: () => leaks(mocks), requests, handovers };
 }
 
 /** The last request an account saw that was a turn (not a compaction): its input items. */
 export const lastTurnInput = (mock: MockUpstream): any[] =>
   mock.seen.filter((s) => s.method === 'POST' && s.json?.input?.at(-1)?.type !== 'compaction_trigger').at(-1)?.json.input ?? [];
 
-export const compactionBlobs = (input: any[]): string[] => input.filter((i) => i.type === 'compaction').map((i) => String(i.encrypted_content));
+export { compactionBlobs } from '../mock-model.js';
 
 export const failures = (run: CodexRun) => `exit ${run.code}: ${run.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`;

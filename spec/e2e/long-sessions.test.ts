@@ -16,17 +16,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 describe('a conversation that compacts on one ChatGPT account and moves to another', () => {
   it('completes every turn on B after A runs out; B gets only its own blobs, standing for the earlier turns', async () => {
     const s = await longSession({ login: 'chatgpt', official: ['A', 'B'] });
-    for (const prompt of ['turn one', 'turn two']) {
-      const run = await s.turn(prompt);
-      assert.equal(run.code, 0, failures(run));
-    }
+    await s.turnsOn('A', ['turn one', 'turn two']);
     assert.ok(s.requests().A!.includes('compact'), `A compacted: ${JSON.stringify(s.requests())}`);
     s.mocks.A!.plans.push({ kind: 'usage-limit', resetsAt: inSeconds(3 * 3600) });
-    for (const prompt of ['turn three', 'turn four']) {
-      const run = await s.turn(prompt);
-      assert.equal(run.code, 0, failures(run));
-      assert.match(run.stdout, /Hello from B\./);
-    }
+    await s.turnsOn('B', ['turn three', 'turn four']);
     assert.deepEqual(s.leaks(), []);
     assert.deepEqual(s.mocks.B!.refused, []);
     const blobs = compactionBlobs(lastTurnInput(s.mocks.B!));
@@ -40,8 +33,7 @@ describe('a conversation that compacts on one ChatGPT account and moves to anoth
 
   it('moves back to A after A’s reset, and A reads the history B compacted', async () => {
     const s = await longSession({ login: 'chatgpt', official: ['A', 'B'] });
-    assert.equal((await s.turn('turn one')).code, 0);
-    assert.equal((await s.turn('turn two')).code, 0);
+    await s.turnsOn('A', ['turn one', 'turn two']);
     const reset = inSeconds(3);
     s.mocks.A!.plans.push({ kind: 'usage-limit', resetsAt: reset });
     const onB = await s.turn('turn three');
@@ -49,11 +41,7 @@ describe('a conversation that compacts on one ChatGPT account and moves to anoth
     assert.match(onB.stdout, /Hello from B\./);
     await sleep(reset * 1000 - Date.now() + 500); // A's reset passes
     s.mocks.B!.plans.push({ kind: 'usage-limit', resetsAt: inSeconds(3 * 3600) });
-    for (const prompt of ['turn four', 'turn five']) {
-      const run = await s.turn(prompt);
-      assert.equal(run.code, 0, failures(run));
-      assert.match(run.stdout, /Hello from A\./);
-    }
+    await s.turnsOn('A', ['turn four', 'turn five']);
     assert.deepEqual(s.leaks(), []);
     const stands = readCompaction(compactionBlobs(lastTurnInput(s.mocks.A!))[0], 'A');
     assert.ok(stands?.users.includes('turn three'), `A’s compaction stands for the turn B answered: ${JSON.stringify(stands)}`);
@@ -63,11 +51,7 @@ describe('a conversation that compacts on one ChatGPT account and moves to anoth
 describe('third-party providers that cannot compact remotely (Codex signed in with an API key)', () => {
   it('completes every turn of a long conversation on a provider that rejects compaction_trigger', async () => {
     const s = await longSession({ login: 'apikey', thirdParty: { T: { compaction: 'unsupported' } } });
-    for (let i = 1; i <= 5; i++) {
-      const run = await s.turn(`turn ${i}`);
-      assert.equal(run.code, 0, `turn ${i}: ${failures(run)}`);
-      assert.match(run.stdout, /Hello from T\./);
-    }
+    await s.turnsOn('T', ['turn 1', 'turn 2', 'turn 3', 'turn 4', 'turn 5']);
     assert.equal(s.mocks.T!.log.filter((k) => k === 'compaction-unsupported').length, 1, 'the refusal is remembered: AI Gate compacts for T from then on');
     const last = JSON.stringify(lastTurnInput(s.mocks.T!));
     assert.match(last, /Summary by T: .*turn 3/, 'T’s turns carry the summary T wrote of the earlier ones');
@@ -77,15 +61,10 @@ describe('third-party providers that cannot compact remotely (Codex signed in wi
 
   it('moves a conversation official → third-party → official after compactions on either side', async () => {
     const s = await longSession({ login: 'apikey', official: ['A'], thirdParty: { T: { compaction: 'unsupported' } } });
-    assert.equal((await s.turn('turn one')).code, 0);
-    assert.equal((await s.turn('turn two')).code, 0);
+    await s.turnsOn('A', ['turn one', 'turn two']);
     const reset = inSeconds(3);
     s.mocks.A!.plans.push({ kind: 'usage-limit', resetsAt: reset });
-    for (const prompt of ['turn three', 'turn four']) {
-      const run = await s.turn(prompt);
-      assert.equal(run.code, 0, failures(run));
-      assert.match(run.stdout, /Hello from T\./);
-    }
+    await s.turnsOn('T', ['turn three', 'turn four']);
     await sleep(reset * 1000 - Date.now() + 500); // A's reset passes
     s.mocks.T!.plans.push({ kind: 'status', status: 503 });
     const back = await s.turn('turn five');
